@@ -1,0 +1,69 @@
+"""One settings object, read from ``HYDRASCOPE_*`` environment variables.
+
+Unsafe values stop the service early with a message that says what to set, rather than
+running with a guessable hashing key.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Keys that appear in docs, examples or compose files: never acceptable outside dev mode.
+KNOWN_WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "hydrascope-dev"})
+DEV_SECRET = "hydrascope-dev-insecure-key-do-not-use-in-production"
+MIN_SECRET_LENGTH = 16
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HYDRASCOPE_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path.cwd() / 'hydrascope.db'}",
+        description="SQLAlchemy URL; SQLite file in the working directory by default.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for the keyed hashes that link personal data (emails, IPs, cards).",
+    )
+    dev_mode: bool = Field(default=False, description="Allow the built-in development key.")
+    review_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    ingest_batch_lines: int = Field(default=50_000, ge=100, le=1_000_000)
+    ingest_workers: int = Field(default=2, ge=0, le=64, description="CLI ingest worker processes")
+    ingest_max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    prompt_samples_per_template: int = Field(default=5, ge=0, le=100)
+    activity_window_seconds: int = Field(default=600, ge=10, le=86_400)
+    log_level: str = "INFO"
+
+    def hashing_key(self) -> bytes:
+        """Return the key for keyed hashing, refusing unsafe keys outside dev mode."""
+        raw = self.secret_key.get_secret_value() if self.secret_key else ""
+        if self.dev_mode and not raw:
+            return DEV_SECRET.encode()
+        if not raw:
+            raise ConfigError(
+                "HYDRASCOPE_SECRET_KEY is not set. Set it to a long random value, e.g. "
+                "`export HYDRASCOPE_SECRET_KEY=$(python -c 'import secrets; "
+                "print(secrets.token_hex(32))')`, or set HYDRASCOPE_DEV_MODE=1 for a "
+                "throw-away development database."
+            )
+        if not self.dev_mode and (
+            raw.lower() in KNOWN_WEAK_SECRETS or raw == DEV_SECRET or len(raw) < MIN_SECRET_LENGTH
+        ):
+            raise ConfigError(
+                f"HYDRASCOPE_SECRET_KEY is a default or too short (< {MIN_SECRET_LENGTH} "
+                "characters). Use a long random value."
+            )
+        return raw.encode()[:64]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,27 @@
+"""Keyed hashing of personal values into 64-bit link keys.
+
+The same value always gives the same key within one deployment (so accounts can be linked),
+and without the deployment's secret a key cannot be tested against a guessed email or IP.
+"""
+
+from __future__ import annotations
+
+from hashlib import blake2b
+
+
+class Hasher:
+    def __init__(self, secret: bytes) -> None:
+        if not secret:
+            raise ValueError("a hashing secret is required")
+        self._secret = secret[:64]
+
+    def __call__(self, space: str, value: str) -> int:
+        digest = blake2b(
+            value.encode(), digest_size=8, key=self._secret, person=space.encode()[:16]
+        ).digest()
+        return int.from_bytes(digest, "little", signed=True)
+
+
+def content_key(data: bytes) -> int:
+    """Unkeyed 64-bit digest for deduplication and template ids (not personal data)."""
+    return int.from_bytes(blake2b(data, digest_size=8).digest(), "little", signed=True)

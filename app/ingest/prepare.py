@@ -1,0 +1,68 @@
+"""The CPU half of ingest: parse, validate, normalise and reduce one chunk of lines.
+
+It needs no database, so it runs in worker processes while the parent process writes the
+previous chunk (see :class:`app.ingest.service.Ingestor`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.ingest.keys import Hasher
+from app.ingest.normalise import account_row, payment_row
+from app.ingest.reduce import Aggregates, RequestColumns, RequestReducer, aggregate
+from app.ingest.validate import RecordError, validate_chunk
+
+
+@dataclass(slots=True)
+class Prepared:
+    first_line: int
+    line_count: int
+    read: int
+    accounts: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    errors: list[RecordError]
+    requests: RequestColumns
+    aggregates: Aggregates | None
+
+
+class Preparer:
+    def __init__(self, secret: bytes, window_seconds: int, samples_per_template: int) -> None:
+        self.hasher = Hasher(secret)
+        self.window_seconds = window_seconds
+        self.samples_per_template = samples_per_template
+        self.reducer = RequestReducer(self.hasher)
+
+    def __call__(self, first: int, lines: list[bytes]) -> Prepared:
+        chunk = validate_chunk(lines, first)
+        now = datetime.now(UTC)
+        errors = list(chunk.errors)
+        accounts = []
+        for rec, line in zip(chunk.accounts, chunk.account_lines, strict=True):
+            row = account_row(rec, line, self.hasher, now)
+            if isinstance(row, RecordError):
+                errors.append(row)
+            else:
+                accounts.append(row)
+        payments = [payment_row(p, self.hasher, now) for p in chunk.payments]
+        cols = self.reducer.columns(chunk.requests, chunk.request_raw, chunk.request_lines)
+        errors.extend(cols.errors)
+        errors.sort(key=lambda e: e.line)
+        agg = aggregate(cols, self.window_seconds, self.samples_per_template) if len(cols) else None
+        cols.prompts = [None] * len(cols)  # texts travel only as the chosen samples
+        return Prepared(first, len(lines), chunk.read, accounts, payments, errors, cols, agg)
+
+
+_WORKER: Preparer | None = None
+
+
+def init_worker(secret: bytes, window_seconds: int, samples_per_template: int) -> None:
+    global _WORKER
+    _WORKER = Preparer(secret, window_seconds, samples_per_template)
+
+
+def prepare_in_worker(first: int, lines: list[bytes]) -> Prepared:
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER(first, lines)

@@ -1,0 +1,209 @@
+"""All SQL of ingest: upserts that make re-sending idempotent, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Account,
+    PaymentMethod,
+    PromptSample,
+    RequestKey,
+)
+
+_CHUNK = 5_000
+
+
+def _insert(session: Session, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    mod = postgresql if dialect == "postgresql" else sqlite
+    return mod.insert(model.__table__)
+
+
+def _execute(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(stmt, rows[start : start + _CHUNK])
+
+
+@dataclass(frozen=True)
+class _Upsert:
+    """A hand-written upsert for the high-volume tables, run with the driver's executemany.
+
+    SQLAlchemy's per-row parameter processing cost more than the database itself here
+    (measured: 4 of 6 seconds per 300k records); these tables hold only integers and text.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    conflict: tuple[str, ...]
+    updates: tuple[tuple[str, str], ...] = ()
+
+    def sql(self, dialect: str) -> str:
+        mark = "%s" if dialect == "postgresql" else "?"
+        least, greatest = ("least", "greatest") if dialect == "postgresql" else ("min", "max")
+        cols = ", ".join(f'"{c}"' for c in self.columns)
+        marks = ", ".join(mark for _ in self.columns)
+        target = ", ".join(f'"{c}"' for c in self.conflict)
+        if not self.updates:
+            action = "DO NOTHING"
+        else:
+            sets = ", ".join(
+                f'"{c}" = ' + expr.format(t=self.table, least=least, greatest=greatest)
+                for c, expr in self.updates
+            )
+            action = f"DO UPDATE SET {sets}"
+        return f"INSERT INTO {self.table} ({cols}) VALUES ({marks}) ON CONFLICT ({target}) {action}"
+
+    def run(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        conn = session.connection()
+        sql = self.sql(conn.dialect.name)
+        for start in range(0, len(rows), 50_000):
+            conn.exec_driver_sql(sql, rows[start : start + 50_000])
+
+
+def _tuples(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    return list(zip(*(df[c].tolist() for c in columns), strict=True))
+
+
+_OBSERVATIONS = _Upsert(
+    "observations",
+    ("account_id", "kind", "value_key", "n", "first_seen", "last_seen"),
+    ("account_id", "kind", "value_key"),
+    (
+        ("n", "{t}.n + excluded.n"),
+        ("first_seen", "{least}({t}.first_seen, excluded.first_seen)"),
+        ("last_seen", "{greatest}({t}.last_seen, excluded.last_seen)"),
+    ),
+)
+_ACTIVITY = _Upsert(
+    "activity",
+    ("account_id", "window", "template_key", "n"),
+    ("account_id", "window", "template_key"),
+    (("n", "{t}.n + excluded.n"),),
+)
+_USAGE = _Upsert(
+    "account_usage",
+    ("account_id", "requests", "input_tokens", "output_tokens", "first_seen", "last_seen"),
+    ("account_id",),
+    (
+        ("requests", "{t}.requests + excluded.requests"),
+        ("input_tokens", "{t}.input_tokens + excluded.input_tokens"),
+        ("output_tokens", "{t}.output_tokens + excluded.output_tokens"),
+        ("first_seen", "{least}({t}.first_seen, excluded.first_seen)"),
+        ("last_seen", "{greatest}({t}.last_seen, excluded.last_seen)"),
+    ),
+)
+_VALUES = _Upsert("observed_values", ("kind", "value_key", "value"), ("kind", "value_key"))
+_REQUEST_KEYS = _Upsert("request_keys", ("key",), ("key",))
+_SAMPLES = _Upsert(
+    "prompt_samples", ("template_key", "slot", "account_id", "ts", "text"), ("template_key", "slot")
+)
+
+
+def upsert_accounts(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    # Later records for the same id in one batch win, as they would across batches.
+    latest = list({r["id"]: r for r in rows}.values())
+    stmt = _insert(session, Account)
+    cols = {c: stmt.excluded[c] for c in latest[0] if c != "id"}
+    _execute(session, stmt.on_conflict_do_update(index_elements=["id"], set_=cols), latest)
+
+
+def upsert_payments(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    latest = list({(r["account_id"], r["fingerprint_key"]): r for r in rows}.values())
+    stmt = _insert(session, PaymentMethod)
+    cols = {c: stmt.excluded[c] for c in latest[0] if c not in ("account_id", "fingerprint_key")}
+    stmt = stmt.on_conflict_do_update(index_elements=["account_id", "fingerprint_key"], set_=cols)
+    _execute(session, stmt, latest)
+
+
+def insert_request_keys(session: Session, keys: np.ndarray) -> np.ndarray:
+    """Store request digests; return a mask of those not seen before (first in batch wins)."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=bool)
+    uniq, first = np.unique(keys, return_index=True)
+    existing: set[int] = set()
+    table: Table = RequestKey.__table__  # type: ignore[assignment]
+    for start in range(0, len(uniq), _CHUNK):
+        part = uniq[start : start + _CHUNK].tolist()
+        existing.update(session.scalars(select(table.c.key).where(table.c.key.in_(part))))
+    is_new = ~np.isin(uniq, np.fromiter(existing, dtype=np.int64, count=len(existing)))
+    _REQUEST_KEYS.run(session, [(k,) for k in uniq[is_new].tolist()])  # sorted by np.unique
+    mask = np.zeros(len(keys), dtype=bool)
+    mask[first[is_new]] = True
+    return mask
+
+
+def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> None:
+    _VALUES.run(session, list(values))
+
+
+def upsert_observations(session: Session, df: pd.DataFrame) -> None:
+    _OBSERVATIONS.run(session, _tuples(df, _OBSERVATIONS.columns))
+
+
+def upsert_activity(session: Session, df: pd.DataFrame) -> None:
+    _ACTIVITY.run(session, _tuples(df, _ACTIVITY.columns))
+
+
+def upsert_usage(session: Session, df: pd.DataFrame) -> None:
+    _USAGE.run(session, _tuples(df, _USAGE.columns))
+
+
+class SampleBook:
+    """Keeps at most ``limit`` prompt texts per template, filling free slots in order."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._full: set[int] = set()
+
+    def add(self, session: Session, df: pd.DataFrame) -> None:
+        if df.empty or self.limit == 0:
+            return
+        df = df[~df["template_key"].isin(self._full)]
+        if df.empty:
+            return
+        keys = df["template_key"].unique().tolist()
+        used: dict[int, int] = {}
+        t = PromptSample.__table__.c
+        for start in range(0, len(keys), _CHUNK):
+            q = (
+                select(t.template_key, func.count())
+                .where(t.template_key.in_(keys[start : start + _CHUNK]))
+                .group_by(t.template_key)
+            )
+            used.update({int(k): int(c) for k, c in session.execute(q)})
+        rank = df.groupby("template_key").cumcount().to_numpy()
+        slot = df["template_key"].map(lambda k: used.get(int(k), 0)).to_numpy() + rank
+        df = df.assign(slot=slot)
+        df = df[df["slot"] < self.limit]
+        for key, count in used.items():
+            if count >= self.limit:
+                self._full.add(key)
+        if len(self._full) > 1 << 20:
+            self._full.clear()
+        _SAMPLES.run(session, _tuples(df, _SAMPLES.columns))
+
+
+def table_counts(session: Session) -> dict[str, int]:
+    def count(model: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+    return {
+        "accounts": count(Account),
+        "payment_methods": count(PaymentMethod),
+        "requests": count(RequestKey),
+    }

@@ -1,0 +1,59 @@
+"""POST /v1/ingest: the same NDJSON as the command line, streamed and size-capped."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from app.context import Context
+from app.ingest.api import make_ingestor
+from app.ingest.records import json_schema
+from app.problems import PayloadTooLarge
+
+router = APIRouter(prefix="/v1", tags=["ingest"])
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+_SCHEMA = json_schema()
+
+
+@router.post(
+    "/ingest",
+    summary="Ingest NDJSON records (accounts, payment methods, requests)",
+    description=(
+        "The body is NDJSON (one record a line), optionally gzip-compressed. Valid records are "
+        "stored even when others are rejected, unless `strict=true`. The answer has the same "
+        "summary as `hydrascope ingest --json`."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}, "x-record-schema": _SCHEMA},
+            },
+        }
+    },
+    responses={413: {"description": "Body larger than HYDRASCOPE_INGEST_MAX_BODY_BYTES"}},
+)
+async def ingest(request: Request, strict: bool = False) -> dict[str, Any]:
+    ctx: Context = request.app.state.ctx
+    cap = ctx.settings.ingest_max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {cap} bytes")
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+    try:
+        size = 0
+        async for part in request.stream():
+            size += len(part)
+            if size > cap:
+                raise PayloadTooLarge(f"body exceeds the limit of {cap} bytes; nothing was stored")
+            spool.write(part)
+        spool.seek(0)
+        ingestor = make_ingestor(ctx, strict=strict, workers=0)
+        summary = await run_in_threadpool(ingestor.ingest, spool)  # type: ignore[arg-type]
+        return summary.as_dict()
+    finally:
+        spool.close()

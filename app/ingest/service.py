@@ -1,0 +1,197 @@
+"""Ingest: validate, reduce and store NDJSON records batch by batch.
+
+Each batch is one transaction, so an interrupted ingest leaves only complete batches behind,
+and a re-run skips what is stored (accounts and payment methods are upserts, requests are
+deduplicated by digest). ``strict`` makes a whole input one transaction instead.
+
+With ``workers > 0`` the CPU half (:mod:`app.ingest.prepare`) runs in worker processes, in
+order, while this process writes the previous batch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import transaction
+from app.ingest import repository as repo
+from app.ingest.prepare import Prepared, Preparer, init_worker, prepare_in_worker
+from app.ingest.reader import line_chunks, maybe_gunzip
+from app.ingest.reduce import aggregate
+from app.ingest.validate import RecordError
+
+ERRORS_SHOWN = 20
+
+
+@dataclass
+class IngestSummary:
+    read: int = 0
+    accepted: dict[str, int] = field(
+        default_factory=lambda: {"account": 0, "payment_method": 0, "request": 0}
+    )
+    duplicate_requests: int = 0
+    rejected: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    error_count: int = 0
+    committed_through_line: int = 0
+    interrupted: bool = False
+    strict_rolled_back: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "accepted": dict(self.accepted),
+            "duplicate_requests": self.duplicate_requests,
+            "rejected": self.rejected,
+            "errors": [e.as_dict() for e in self.errors],
+            "errors_not_shown": max(0, self.error_count - len(self.errors)),
+            "committed_through_line": self.committed_through_line,
+            "interrupted": self.interrupted,
+            "strict_rolled_back": self.strict_rolled_back,
+        }
+
+
+ErrorSink = Callable[[RecordError], None]
+Progress = Callable[[int], None]
+
+
+class Ingestor:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        secret: bytes,
+        *,
+        batch_lines: int = 50_000,
+        window_seconds: int = 600,
+        samples_per_template: int = 5,
+        strict: bool = False,
+        workers: int = 0,
+        on_error: ErrorSink | None = None,
+    ) -> None:
+        self.factory = factory
+        self.secret = secret
+        self.batch_lines = batch_lines
+        self.window_seconds = window_seconds
+        self.strict = strict
+        self.workers = workers
+        self.on_error = on_error
+        self.samples = repo.SampleBook(samples_per_template)
+        self._local = Preparer(secret, window_seconds, samples_per_template)
+
+    # ------------------------------------------------------------------ driving
+    def ingest(self, stream: BinaryIO, progress: Progress | None = None) -> IngestSummary:
+        """Ingest one NDJSON stream (plain or gzip). Ctrl-C keeps committed batches."""
+        summary = IngestSummary()
+        chunks = line_chunks(maybe_gunzip(stream), self.batch_lines)
+        try:
+            if self.workers > 0:
+                with self._pool() as pool:
+                    self._consume(self._parallel(pool, chunks), summary, progress)
+            else:
+                self._consume((self._local(f, ls) for f, ls in chunks), summary, progress)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        return summary
+
+    def _pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(self.secret, self.window_seconds, self.samples.limit),
+        )
+
+    def _parallel(
+        self, pool: ProcessPoolExecutor, chunks: Iterator[tuple[int, list[bytes]]]
+    ) -> Iterator[Prepared]:
+        pending: deque[Future[Prepared]] = deque()
+        for first, lines in chunks:
+            pending.append(pool.submit(prepare_in_worker, first, lines))
+            if len(pending) > self.workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def _consume(
+        self, prepared: Iterator[Prepared], summary: IngestSummary, progress: Progress | None
+    ) -> None:
+        if self.strict:
+            self._strict(prepared, summary, progress)
+            return
+        for p in prepared:
+            with transaction(self.factory) as session:
+                counts = self._write(session, p, summary)
+            self._add(summary, counts)
+            summary.committed_through_line = p.first_line + p.line_count - 1
+            if progress:
+                progress(p.line_count)
+
+    def _strict(
+        self, prepared: Iterator[Prepared], summary: IngestSummary, progress: Progress | None
+    ) -> None:
+        pending: list[dict[str, int]] = []
+        with transaction(self.factory) as session:
+            for p in prepared:
+                pending.append(self._write(session, p, summary, write=not summary.rejected))
+                if progress:
+                    progress(p.line_count)
+            if summary.rejected:
+                session.rollback()
+                summary.strict_rolled_back = True
+                return
+        for counts in pending:
+            self._add(summary, counts)
+        summary.committed_through_line = summary.read
+
+    # ------------------------------------------------------------------ one batch
+    @staticmethod
+    def _add(summary: IngestSummary, counts: dict[str, int]) -> None:
+        for k in ("account", "payment_method", "request"):
+            summary.accepted[k] += counts[k]
+        summary.duplicate_requests += counts["duplicate"]
+
+    def _record_errors(self, summary: IngestSummary, errors: list[RecordError]) -> None:
+        summary.rejected += len({e.line for e in errors})
+        summary.error_count += len(errors)
+        room = ERRORS_SHOWN - len(summary.errors)
+        if room > 0:
+            summary.errors.extend(errors[:room])
+        if self.on_error:
+            for e in errors:
+                self.on_error(e)
+
+    def _write(
+        self, session: Session, p: Prepared, summary: IngestSummary, write: bool = True
+    ) -> dict[str, int]:
+        summary.read += p.read
+        self._record_errors(summary, p.errors)
+        counts = {"account": 0, "payment_method": 0, "request": 0, "duplicate": 0}
+        if not write:
+            return counts
+        repo.upsert_accounts(session, p.accounts)
+        repo.upsert_payments(session, p.payments)
+        cols = p.requests
+        repo.insert_values(session, cols.new_values)
+        new = repo.insert_request_keys(session, cols.dedupe)
+        fresh = int(new.sum())
+        agg = p.aggregates
+        if fresh and fresh < len(cols):  # some were stored before: regroup the new ones
+            agg = aggregate(cols.subset(new), self.window_seconds, 0)
+        if fresh and agg is not None:
+            repo.upsert_observations(session, agg.observations)
+            repo.upsert_activity(session, agg.activity)
+            repo.upsert_usage(session, agg.usage)
+            self.samples.add(session, agg.samples)
+        counts.update(
+            account=len(p.accounts),
+            payment_method=len(p.payments),
+            request=fresh,
+            duplicate=len(cols) - fresh,
+        )
+        return counts

@@ -1,0 +1,167 @@
+"""Parse and validate a chunk of NDJSON lines, keeping every good record.
+
+The hot path parses with orjson and validates the whole chunk in one pydantic-core call; only
+when that call finds errors are the failing records set aside and the rest validated again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+import orjson
+from pydantic import ValidationError
+
+from app.ingest.cards import blob_pan_offsets, pan_field
+from app.ingest.records import RECORDS
+
+PAN_REASON = "contains a payment card number; the record was refused and the value not stored"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    line: int
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class ValidChunk:
+    """Valid records of a chunk, by type, with their line numbers and raw bytes."""
+
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    account_lines: list[int] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    payment_lines: list[int] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    request_lines: list[int] = field(default_factory=list)
+    request_raw: list[bytes] = field(default_factory=list)
+    errors: list[RecordError] = field(default_factory=list)
+    read: int = 0
+
+
+def _error_field(loc: tuple[Any, ...]) -> str:
+    # loc is (index, record-type tag, field, ...) for a tagged union member.
+    rest = [str(p) for p in loc[2:]] if len(loc) > 2 else []
+    return ".".join(rest) if rest else "type"
+
+
+_REASONS = {
+    "extra_forbidden": "unknown field (not part of the ingest contract)",
+    "missing": "required field is missing",
+    "union_tag_not_found": "missing record type: 'type' must be account, payment_method or request",
+}
+
+
+def _reason(err: Any) -> str:
+    if err["type"] == "union_tag_invalid":
+        return "unknown record type: 'type' must be account, payment_method or request"
+    return _REASONS.get(err["type"], str(err["msg"]).removeprefix("Value error, "))
+
+
+def validate_chunk(lines: list[bytes], first_line: int) -> ValidChunk:
+    """Validate ``lines`` (line ``first_line`` is the first); blank lines are skipped."""
+    out = ValidChunk()
+    numbers: list[int] = []
+    kept: list[bytes] = []
+    for i, raw in enumerate(lines):
+        stripped = raw.strip()
+        if stripped:
+            numbers.append(first_line + i)
+            kept.append(stripped)
+    out.read = len(kept)
+    if not kept:
+        return out
+
+    refused = _refuse_card_numbers(kept, numbers, out.errors)
+
+    objs: list[Any] = []
+    idx: list[int] = []
+    try:
+        if refused:
+            raise orjson.JSONDecodeError("refused lines present", "", 0)
+        objs = [orjson.loads(b) for b in kept]
+        idx = list(range(len(kept)))
+    except orjson.JSONDecodeError:
+        objs, idx = [], []
+        for i, b in enumerate(kept):
+            if i in refused:
+                continue
+            try:
+                objs.append(orjson.loads(b))
+                idx.append(i)
+            except orjson.JSONDecodeError as exc:
+                out.errors.append(RecordError(numbers[i], "(line)", f"malformed JSON: {exc.msg}"))
+
+    good_objs: list[dict[str, Any]] = []
+    good_idx: list[int] = []
+    for o, i in zip(objs, idx, strict=True):
+        if isinstance(o, dict):
+            good_objs.append(o)
+            good_idx.append(i)
+        else:
+            out.errors.append(RecordError(numbers[i], "(line)", "a record must be a JSON object"))
+
+    records, good_idx = _validate(good_objs, good_idx, numbers, out.errors)
+    for rec, i in zip(records, good_idx, strict=True):
+        kind = rec["type"]
+        if kind == "request":
+            out.requests.append(rec)
+            out.request_lines.append(numbers[i])
+            out.request_raw.append(kept[i])
+        elif kind == "account":
+            out.accounts.append(rec)
+            out.account_lines.append(numbers[i])
+        else:
+            out.payments.append(rec)
+            out.payment_lines.append(numbers[i])
+    out.errors.sort(key=lambda e: e.line)
+    return out
+
+
+def _refuse_card_numbers(
+    kept: list[bytes], numbers: list[int], errors: list[RecordError]
+) -> set[int]:
+    blob = b"\n".join(kept)
+    offsets = blob_pan_offsets(blob)
+    if not offsets:
+        return set()
+    starts = np.cumsum([0] + [len(b) + 1 for b in kept[:-1]])
+    refused = {int(np.searchsorted(starts, off, side="right")) - 1 for off in offsets}
+    for i in sorted(refused):
+        errors.append(RecordError(numbers[i], pan_field(kept[i]), PAN_REASON))
+    return refused
+
+
+def _validate(
+    objs: list[dict[str, Any]], idx: list[int], numbers: list[int], errors: list[RecordError]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    for _ in range(3):
+        try:
+            return cast(list[dict[str, Any]], RECORDS.validate_python(objs)), idx
+        except ValidationError as exc:
+            bad: dict[int, list[RecordError]] = {}
+            for err in exc.errors(include_url=False, include_input=False):
+                pos = int(err["loc"][0])
+                bad.setdefault(pos, []).append(
+                    RecordError(numbers[idx[pos]], _error_field(err["loc"]), _reason(err))
+                )
+            for items in bad.values():
+                errors.extend(items)
+            objs = [o for j, o in enumerate(objs) if j not in bad]
+            idx = [i for j, i in enumerate(idx) if j not in bad]
+    # Fall back to one record at a time; reached only with pathological inputs.
+    records: list[dict[str, Any]] = []
+    kept_idx: list[int] = []
+    for o, i in zip(objs, idx, strict=True):
+        try:
+            records.extend(cast(list[dict[str, Any]], RECORDS.validate_python([o])))
+            kept_idx.append(i)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False, include_input=False):
+                errors.append(RecordError(numbers[i], _error_field(err["loc"]), _reason(err)))
+    return records, kept_idx

@@ -1,0 +1,41 @@
+"""ORM tables. Import this package to register every table on ``Base.metadata``."""
+
+from app.models.base import Base
+from app.models.detection import (
+    Cluster,
+    ClusterEdge,
+    ClusterMember,
+    ClusterSnapshot,
+    DetectionRun,
+)
+from app.models.ingest import (
+    Account,
+    AccountUsage,
+    Activity,
+    Observation,
+    ObservedValue,
+    PaymentMethod,
+    PromptSample,
+    RequestKey,
+)
+from app.models.review import ApiKey, AuditEntry, ReviewDecision
+
+__all__ = [
+    "Account",
+    "AccountUsage",
+    "Activity",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Cluster",
+    "ClusterEdge",
+    "ClusterMember",
+    "ClusterSnapshot",
+    "DetectionRun",
+    "Observation",
+    "ObservedValue",
+    "PaymentMethod",
+    "PromptSample",
+    "RequestKey",
+    "ReviewDecision",
+]

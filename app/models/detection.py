@@ -1,0 +1,100 @@
+"""Detection runs and their results.
+
+``clusters`` is the stable entity a reviewer works on (its id survives re-runs); each run's
+view of it is a ``cluster_snapshots`` row with its members and strongest edges.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+
+class DetectionRun(Base):
+    __tablename__ = "detection_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running|completed|failed
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    engine: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seed: Mapped[int] = mapped_column(Integer)
+    code_version: Mapped[str] = mapped_column(String(64))
+    input_digest: Mapped[str | None] = mapped_column(String(64))
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Cluster(Base):
+    __tablename__ = "clusters"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_run_id: Mapped[str] = mapped_column(ForeignKey("detection_runs.id"))
+    last_run_id: Mapped[str] = mapped_column(ForeignKey("detection_runs.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    notes: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    score: Mapped[float] = mapped_column(Float, index=True)
+    flagged: Mapped[bool] = mapped_column(Boolean)
+    size: Mapped[int] = mapped_column(Integer)
+    regrown: Mapped[bool] = mapped_column(Boolean, default=False)
+    gone: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ClusterSnapshot(Base):
+    __tablename__ = "cluster_snapshots"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("detection_runs.id"), primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id"), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(Boolean)
+    size: Mapped[int] = mapped_column(Integer)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lineage: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ClusterMember(Base):
+    __tablename__ = "cluster_members"
+    __table_args__ = (Index("ix_cluster_members_account", "account_id", "run_id"),)
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("detection_runs.id"), primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id"), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    strength: Mapped[float] = mapped_column(Float)
+
+
+class ClusterEdge(Base):
+    """The strongest edges inside a cluster, with the evidence that made them."""
+
+    __tablename__ = "cluster_edges"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("detection_runs.id"), primary_key=True)
+    cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(128), primary_key=True)
+    target: Mapped[str] = mapped_column(String(128), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+    families: Mapped[dict[str, Any]] = mapped_column(JSON)

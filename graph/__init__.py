@@ -1,0 +1,1 @@
+"""hydrascope algorithm core (pure library)."""

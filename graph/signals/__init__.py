@@ -1,0 +1,1 @@
+"""Evidence families: each module turns observations into values that accounts share."""

@@ -1,0 +1,188 @@
+"""Prompt templates for the synthetic world: personal, public, internal and distillation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+VERBS = [
+    "write",
+    "draft",
+    "summarise",
+    "explain",
+    "review",
+    "rewrite",
+    "outline",
+    "translate",
+    "describe",
+    "compare",
+    "list",
+    "plan",
+    "debug",
+    "refactor",
+    "design",
+    "analyse",
+]
+OBJECTS = [
+    "an email",
+    "a short story",
+    "a cover letter",
+    "a poem",
+    "a product description",
+    "a blog post",
+    "a SQL query",
+    "a unit test",
+    "a python function",
+    "a recipe",
+    "a travel itinerary",
+    "a lesson plan",
+    "a meeting agenda",
+    "a tweet",
+    "an essay",
+    "a README",
+    "a regex",
+    "a shell script",
+    "a marketing slogan",
+    "a job posting",
+]
+TOPICS = [
+    "gardening",
+    "tax returns",
+    "football",
+    "kubernetes",
+    "baking bread",
+    "climate",
+    "the roman empire",
+    "quantum computing",
+    "dog training",
+    "personal finance",
+    "jazz history",
+    "mountain biking",
+    "chess openings",
+    "home repair",
+    "startups",
+    "nutrition",
+    "photography",
+    "machine learning",
+    "sailing",
+    "medieval poetry",
+    "birdwatching",
+    "real estate",
+    "knitting",
+    "astronomy",
+    "video editing",
+]
+STYLES = [
+    "in a friendly tone",
+    "for a five year old",
+    "in formal english",
+    "in under {n} words",
+    "with bullet points",
+    "as a table",
+    "for my boss",
+    "with examples",
+    "briefly",
+    "in detail",
+    "like a pirate",
+    "for beginners",
+]
+
+PUBLIC = [
+    'Summarize the following article in {n} sentences: "{q}"',
+    'Translate into French: "{q}"',
+    'Fix the grammar in this text: "{q}"',
+    'Write a professional email reply to: "{q}"',
+    "Let's think step by step. {q} What is {n} plus {n}?",
+    "Explain this code: `{q}`",
+    "Give me {n} ideas for a birthday party for a {n} year old",
+    "What is the capital of {q}?",
+]
+
+DISTILL = {
+    "reasoning": [
+        "Solve the following problem. Think step by step and show all of your reasoning "
+        'before giving the final answer in a box. Problem {n}: "{q}"',
+        "You are a careful mathematician. Reason through the problem step by step, explaining "
+        'every intermediate result, then state the answer. Problem {n}: "{q}"',
+        "Provide a detailed chain of thought for the question below, listing each deduction, "
+        "and finish with 'ANSWER:'. Question {n}: \"{q}\"",
+    ],
+    "agentic": [
+        "You are an autonomous agent with these available tools: search, python, browser. "
+        "Emit each tool_call as JSON, then the observation, until the task is done. "
+        'Task {n}: "{q}"',
+        "Act as an agent. Available tools: shell, editor. For every step print Thought, Action, "
+        'Action Input and Observation. Task {n}: "{q}"',
+    ],
+    "grading": [
+        "Grade the following answer against the rubric on a scale of 1 to {n}. Explain each "
+        'criterion, then output the score. Answer: "{q}"',
+        "You are an expert grader. Score the following response using the rubric and justify "
+        'every point deducted. Response {n}: "{q}"',
+    ],
+}
+
+WORDS = [
+    "alpha",
+    "river",
+    "stone",
+    "cloud",
+    "delta",
+    "ember",
+    "frost",
+    "grove",
+    "harbor",
+    "iris",
+    "jade",
+    "kite",
+    "lumen",
+    "maple",
+    "nova",
+    "orbit",
+    "pine",
+    "quartz",
+]
+
+
+def personal_templates(rng: np.random.Generator, count: int) -> list[str]:
+    """``count`` distinct everyday templates (shared by chance between a few users)."""
+    out: list[str] = []
+    seen: set[tuple[int, int, int, int]] = set()
+    while len(out) < count:
+        c = (
+            int(rng.integers(len(VERBS))),
+            int(rng.integers(len(OBJECTS))),
+            int(rng.integers(len(TOPICS))),
+            int(rng.integers(len(STYLES))),
+        )
+        if c in seen:
+            continue
+        seen.add(c)
+        out.append(f'{VERBS[c[0]]} {OBJECTS[c[1]]} about {TOPICS[c[2]]} {STYLES[c[3]]}: "{{q}}"')
+    return out
+
+
+def paraphrase(template: str, rng: np.random.Generator) -> str:
+    """A light paraphrase: one word swapped for a synonym, as operators rotate wording."""
+    swaps = [
+        ("Solve", "Work out"),
+        ("following", "next"),
+        ("detailed", "thorough"),
+        ("careful", "meticulous"),
+        ("every", "each"),
+        ("Explain", "Describe"),
+        ("available tools", "tools available"),
+        ("expert", "strict"),
+    ]
+    candidates = [s for s in swaps if s[0] in template]
+    if not candidates:
+        return template
+    a, b = candidates[int(rng.integers(len(candidates)))]
+    return template.replace(a, b, 1)
+
+
+def fill(template: str, rng: np.random.Generator) -> str:
+    q = " ".join(WORDS[int(i)] for i in rng.integers(0, len(WORDS), size=int(rng.integers(2, 6))))
+    out = template
+    while "{n}" in out:
+        out = out.replace("{n}", str(int(rng.integers(2, 999))), 1)
+    return out.replace("{q}", q)

@@ -1,0 +1,59 @@
+"""The ingest, stats and schema commands as a user runs them."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+from click.testing import CliRunner
+
+from app.cli import main
+from tests.helpers import SAMPLE, account, ndjson, request
+
+
+def test_ingest_files_gz_and_stdin_then_stats(cli_env: dict[str, str], tmp_path: Path) -> None:
+    gz = tmp_path / "more.ndjson.gz"
+    gz.write_bytes(gzip.compress(ndjson(account("z"), request("acct_z", id="rz"))))
+    r = CliRunner().invoke(main, ["ingest", str(SAMPLE), str(gz)])
+    assert r.exit_code == 0, r.output
+    assert "accepted 2 accounts, 2 payment methods, 3 requests" in r.output
+    r = CliRunner().invoke(main, ["ingest", "-"], input=ndjson(request("acct_z", id="r-stdin")))
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["stats", "--json"])
+    stats = orjson.loads(r.stdout)
+    assert stats["accounts"] == 3 and stats["payment_methods"] == 2 and stats["requests"] == 5
+    assert stats["clusters"] == 0 and stats["flagged_clusters"] == 0
+
+
+def test_errors_file_lists_every_rejection(cli_env: dict[str, str], tmp_path: Path) -> None:
+    bad = [b"{broken"] * 30
+    src = tmp_path / "bad.ndjson"
+    src.write_bytes(ndjson(account(1), *bad))
+    errors = tmp_path / "errors.jsonl"
+    r = CliRunner().invoke(main, ["ingest", str(src), "--errors", str(errors)])
+    assert r.exit_code == 0
+    assert "rejected 30" in r.output and "and 10 more" in r.output
+    lines = [orjson.loads(x) for x in errors.read_bytes().splitlines()]
+    assert len(lines) == 30 and lines[0]["line"] == 2 and lines[0]["field"] == "(line)"
+    assert lines[0]["source"] == str(src)
+
+
+def test_strict_exit_code(cli_env: dict[str, str], tmp_path: Path) -> None:
+    src = tmp_path / "x.ndjson"
+    src.write_bytes(ndjson(account(1), b"{bad"))
+    r = CliRunner().invoke(main, ["ingest", "--strict", str(src)])
+    assert r.exit_code == 1 and "nothing from it was stored" in r.output
+
+
+def test_missing_file_is_named(cli_env: dict[str, str]) -> None:
+    r = CliRunner().invoke(main, ["ingest", "/nonexistent/file.ndjson"])
+    assert r.exit_code != 0 and "/nonexistent/file.ndjson" in r.output
+
+
+def test_schema_command_publishes_json_schema(cli_env: dict[str, str]) -> None:
+    r = CliRunner().invoke(main, ["schema"])
+    schema = orjson.loads(r.stdout)
+    names = set(schema["$defs"])
+    assert {"AccountRecord", "PaymentMethodRecord", "RequestRecord"} <= names
+    assert schema["$defs"]["RequestRecord"]["additionalProperties"] is False

@@ -1,0 +1,55 @@
+"""POST /v1/ingest answers with the same summary as the command line."""
+
+from __future__ import annotations
+
+import gzip
+
+from fastapi.testclient import TestClient
+
+from app.context import Context
+from app.main import create_app
+from tests.helpers import SAMPLE, account, ndjson
+
+
+def client(ctx: Context) -> TestClient:
+    return TestClient(create_app(ctx))
+
+
+def test_post_ingest_summary(ctx: Context) -> None:
+    r = client(ctx).post(
+        "/v1/ingest",
+        content=SAMPLE.read_bytes() + b"{bad\n",
+        headers={"content-type": "application/x-ndjson"},
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["accepted"] == {"account": 2, "payment_method": 2, "request": 3}
+    assert body["rejected"] == 1 and body["errors"][0]["line"] == 8
+
+
+def test_post_ingest_gzip_and_strict(ctx: Context) -> None:
+    c = client(ctx)
+    r = c.post("/v1/ingest?strict=true", content=gzip.compress(ndjson(account(1), b"{x")))
+    assert r.status_code == 200 and r.json()["strict_rolled_back"] is True
+    r = c.post("/v1/ingest", content=gzip.compress(ndjson(account(1))))
+    assert r.json()["accepted"]["account"] == 1
+
+
+def test_body_over_the_cap_is_refused_with_a_problem(ctx: Context) -> None:
+    ctx.settings.ingest_max_body_bytes = 1024
+    r = client(ctx).post("/v1/ingest", content=b"x" * 2048)
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "1024" in r.json()["detail"]
+
+
+def test_health_and_readiness(ctx: Context) -> None:
+    c = client(ctx)
+    assert c.get("/healthz").json() == {"status": "ok"}
+    assert c.get("/readyz").json() == {"status": "ready"}
+
+
+def test_openapi_publishes_the_record_schema(ctx: Context) -> None:
+    spec = client(ctx).get("/openapi.json").json()
+    body = spec["paths"]["/v1/ingest"]["post"]["requestBody"]["content"]["application/x-ndjson"]
+    assert "RequestRecord" in body["x-record-schema"]["$defs"]

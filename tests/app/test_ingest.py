@@ -1,0 +1,248 @@
+"""Ingest of the contract: good records kept, bad ones refused with line, field and reason."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import select, text
+
+from app.context import Context
+from app.ingest import repository
+from app.ingest.api import make_ingestor
+from app.models import Account, Observation, PaymentMethod
+from tests.helpers import SAMPLE, account, dump_tables, ndjson, request
+
+CARD = "4111 1111 1111 1111"
+
+
+def ingest_bytes(ctx: Context, data: bytes, **kw: object):  # type: ignore[no-untyped-def]
+    return make_ingestor(ctx, **kw).ingest(io.BytesIO(data))  # type: ignore[arg-type]
+
+
+def test_contract_sample_is_ingested(ctx: Context) -> None:
+    s = ingest_bytes(ctx, SAMPLE.read_bytes())
+    assert s.rejected == 0
+    assert s.accepted == {"account": 2, "payment_method": 2, "request": 3}
+    with ctx.sessions() as session:
+        counts = repository.table_counts(session)
+        assert counts == {"accounts": 2, "payment_methods": 2, "requests": 3}
+        # acct_003 has requests but no account record yet: its observations are kept
+        obs = session.scalars(select(Observation.account_id).distinct()).all()
+        assert "acct_003" in obs
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "reason"),
+    [
+        (b"{not json", "(line)", "malformed JSON"),
+        (b"[1, 2]", "(line)", "JSON object"),
+        (orjson.dumps({"type": "acount", "id": "a"}), "type", "unknown record type"),
+        (orjson.dumps({"id": "a"}), "type", "missing record type"),
+        (orjson.dumps(account(1, emial="a@b.c")), "emial", "unknown field"),
+        (orjson.dumps(account(1, created_at="2026-01-04")), "created_at", "time zone"),
+        (orjson.dumps(account(1, created_at="2026-01-04T09:12:44")), "created_at", "time zone"),
+        (orjson.dumps(account(1, created_at=1767000000)), "created_at", "RFC 3339"),
+        (orjson.dumps(account(1, signup_ip="300.1.1.1")), "signup_ip", "IPv4 or IPv6"),
+        (orjson.dumps(account(1, country="Spain")), "country", "pattern"),
+        (orjson.dumps(account(1, attributes={"k": 5})), "attributes.k", "string"),
+        (orjson.dumps(request("a", ip="1.2.3")), "ip", "IPv4 or IPv6"),
+        (orjson.dumps(request("a", ts="yesterday")), "ts", "RFC 3339"),
+        (orjson.dumps(request("a", input_tokens=-1)), "input_tokens", "greater than or equal"),
+        (orjson.dumps(request("a", input_tokens="12")), "input_tokens", "integer"),
+        (orjson.dumps({"type": "request", "account_id": "a", "ip": "1.1.1.1"}), "ts", "missing"),
+        (
+            orjson.dumps(
+                {"type": "payment_method", "account_id": "a", "fingerprint": "f", "exp_month": 13}
+            ),
+            "exp_month",
+            "less than or equal",
+        ),
+        (
+            orjson.dumps(
+                {"type": "payment_method", "account_id": "a", "fingerprint": "f", "bin": "12ab56"}
+            ),
+            "bin",
+            "pattern",
+        ),
+        (orjson.dumps(account("x" * 129)), "id", "at most 128"),
+    ],
+)
+def test_bad_records_are_refused_and_good_ones_kept(
+    ctx: Context, line: bytes, field: str, reason: str
+) -> None:
+    data = ndjson(account("good"), line, request("acct_good", id="r1"))
+    s = ingest_bytes(ctx, data)
+    assert s.rejected == 1
+    assert s.accepted["account"] == 1 and s.accepted["request"] == 1
+    err = s.errors[0]
+    assert err.line == 2
+    assert err.field == field
+    assert reason.lower() in err.reason.lower()
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        request("a", prompt=f"please charge {CARD} now"),
+        account(1, attributes={"note": CARD.replace(" ", "-")}),
+        account(1, name="4111111111111111"),
+        {"type": "payment_method", "account_id": "a", "fingerprint": "4111111111111111"},
+        request("a", input_tokens=4111111111111111),
+    ],
+)
+def test_card_numbers_are_refused_and_never_stored(
+    ctx: Context, record: dict[str, object], caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sink: list[str] = []
+    s = make_ingestor(
+        ctx, on_error=lambda e: sink.append(orjson.dumps(e.as_dict()).decode())
+    ).ingest(
+        io.BytesIO(ndjson(account("ok"), record))  # type: ignore[arg-type]
+    )
+    assert s.rejected == 1
+    assert "payment card number" in s.errors[0].reason
+    assert s.errors[0].field in {"prompt", "attributes.note", "name", "fingerprint", "input_tokens"}
+    digits = CARD.replace(" ", "")
+    text_out = repr(s.as_dict()) + "".join(sink) + caplog.text
+    assert digits not in text_out and CARD not in text_out and "4111-1111" not in text_out
+    dumped = repr(dump_tables(ctx.engine))
+    assert digits not in dumped and "1111 1111" not in dumped and "1111-1111" not in dumped
+
+
+def test_a_long_number_that_fails_luhn_is_accepted(ctx: Context) -> None:
+    s = ingest_bytes(ctx, ndjson(request("a", prompt="order 4111111111111112 shipped")))
+    assert s.rejected == 0 and s.accepted["request"] == 1
+
+
+def test_reingest_changes_nothing(ctx: Context) -> None:
+    data = SAMPLE.read_bytes()
+    ingest_bytes(ctx, data)
+    before = dump_tables(ctx.engine)
+    s = ingest_bytes(ctx, data)
+    assert s.accepted["request"] == 0 and s.duplicate_requests == 3
+    assert dump_tables(ctx.engine) == before
+
+
+def test_resent_account_is_updated_not_duplicated(ctx: Context) -> None:
+    ingest_bytes(ctx, ndjson(account(1, email="Old.Name+x@gmail.com", country="ES")))
+    ingest_bytes(ctx, ndjson(account(1, email="new@example.com")))
+    with ctx.sessions() as session:
+        rows = session.scalars(select(Account)).all()
+    assert len(rows) == 1
+    assert rows[0].email == "new@example.com"
+    assert rows[0].country is None  # the latest record describes the account
+
+
+def test_email_is_normalised_before_linking(ctx: Context) -> None:
+    ingest_bytes(
+        ctx,
+        ndjson(account(1, email="J.Doe+promo@GoogleMail.com"), account(2, email="jdoe@gmail.com")),
+    )
+    with ctx.sessions() as session:
+        keys = session.scalars(select(Account.email_key)).all()
+    assert keys[0] == keys[1] and keys[0] is not None
+
+
+def test_request_id_is_stored_once_even_with_other_content(ctx: Context) -> None:
+    ingest_bytes(ctx, ndjson(request("a", id="r1"), request("a", id="r1", ip="10.0.0.1")))
+    ingest_bytes(ctx, ndjson(request("a", id="r1", ip="10.0.0.2")))
+    with ctx.sessions() as session:
+        assert repository.table_counts(session)["requests"] == 1
+        n = session.scalar(text("SELECT sum(n) FROM observations WHERE kind = 1"))
+    assert n == 1
+
+
+def test_payment_method_natural_key(ctx: Context) -> None:
+    pm = {"type": "payment_method", "account_id": "a", "fingerprint": "pmfp_1", "brand": "visa"}
+    ingest_bytes(ctx, ndjson(pm, {**pm, "brand": "mastercard"}))
+    ingest_bytes(ctx, ndjson(pm))
+    with ctx.sessions() as session:
+        rows = session.scalars(select(PaymentMethod)).all()
+    assert [r.brand for r in rows] == ["visa"]
+
+
+def test_strict_mode_is_all_or_nothing(ctx: Context) -> None:
+    s = ingest_bytes(ctx, ndjson(account(1), b"{oops", request("acct_1")), strict=True)
+    assert s.strict_rolled_back and s.rejected == 1
+    with ctx.sessions() as session:
+        assert repository.table_counts(session) == {
+            "accounts": 0,
+            "payment_methods": 0,
+            "requests": 0,
+        }
+    s = ingest_bytes(ctx, ndjson(account(1), request("acct_1")), strict=True)
+    assert not s.strict_rolled_back and s.accepted["request"] == 1
+
+
+def test_gzip_input_is_detected_by_content(ctx: Context) -> None:
+    s = ingest_bytes(ctx, gzip.compress(SAMPLE.read_bytes()))
+    assert s.accepted == {"account": 2, "payment_method": 2, "request": 3}
+
+
+def _many_lines(n: int) -> bytes:
+    recs: list[dict[str, object]] = []
+    for i in range(n):
+        recs.append(account(i, email=f"user{i}@example.com"))
+        recs.append(
+            request(
+                f"acct_{i}", prompt=f"Translate 'word {i}' to French", ip=f"10.0.{i % 7}.{i % 200}"
+            )
+        )
+        recs.append(request(f"acct_{i}", ts="2026-01-06T10:00:00Z", prompt="Summarise this text"))
+    return ndjson(*recs)
+
+
+def test_interrupted_ingest_keeps_whole_batches_and_a_rerun_completes(
+    ctx: Context, other_ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _many_lines(150)  # 450 lines, batches of 100
+    real = repository.upsert_usage
+    calls = {"n": 0}
+
+    def crash_on_third(session, df):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        real(session, df)
+
+    monkeypatch.setattr(repository, "upsert_usage", crash_on_third)
+    s = ingest_bytes(ctx, data)
+    assert s.interrupted and s.committed_through_line == 200
+    with ctx.sessions() as session:
+        stored = repository.table_counts(session)
+    assert stored["requests"] < 300  # the third batch was rolled back whole
+    assert stored["accounts"] == 67  # lines 1-200 hold accounts 0..66
+    monkeypatch.setattr(repository, "upsert_usage", real)
+    s = ingest_bytes(ctx, data)
+    assert not s.interrupted
+
+    ingest_bytes(other_ctx, data)
+    skip = ("alembic_version", "prompt_samples")
+    assert dump_tables(ctx.engine, skip) == dump_tables(other_ctx.engine, skip)
+
+
+def test_parallel_workers_store_the_same_as_in_process(ctx: Context, other_ctx: Context) -> None:
+    data = _many_lines(200)
+    s = ingest_bytes(ctx, data, workers=2)
+    assert s.accepted["request"] == 400
+    ingest_bytes(other_ctx, data, workers=0)
+    assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+
+
+def test_prompt_samples_are_bounded_per_template(ctx: Context) -> None:
+    recs = [
+        request(f"a{i}", prompt=f"What is {i} times {i}?", ts=f"2026-01-05T14:{i % 60:02d}:00Z")
+        for i in range(40)
+    ]
+    ingest_bytes(ctx, ndjson(*recs))
+    with ctx.sessions() as session:
+        rows = session.execute(
+            text("SELECT template_key, count(*) FROM prompt_samples GROUP BY template_key")
+        ).all()
+    assert len(rows) == 1 and rows[0][1] == ctx.settings.prompt_samples_per_template
