@@ -214,5 +214,205 @@ def schema() -> None:
     click.echo(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode())
 
 
+# ---------------------------------------------------------------- detection
+def _detect_params(ctx: Context, engine: str | None, resolution: float | None, seed: int) -> Any:
+    from graph import DetectParams
+
+    kw: dict[str, Any] = {"seed": seed, "threshold": ctx.settings.review_threshold}
+    if engine:
+        kw["engine"] = engine
+    if resolution is not None:
+        kw["resolution"] = resolution
+    return DetectParams(**kw)
+
+
+@main.command()
+@click.option(
+    "--engine",
+    type=click.Choice(["leiden-cpm", "leiden", "igraph-multilevel", "louvain"]),
+    default=None,
+    help="Community detection engine (default leiden-cpm).",
+)
+@click.option(
+    "--resolution", type=float, default=None, help="Engine resolution (default per engine)."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+def detect(engine: str | None, resolution: float | None, seed: int, as_json: bool) -> None:
+    """Link accounts, find communities, score and explain them; record the run."""
+    from app.detection.service import RunInProgress
+    from app.detection.service import detect as run
+
+    ctx = _ctx()
+    params = _detect_params(ctx, engine, resolution, seed)
+    try:
+        out = run(ctx, params, progress=lambda st: click.echo(f"  {st}", err=True))
+    except RunInProgress as exc:
+        raise click.ClickException(f"{exc}; wait for it or mark it failed") from exc
+    if as_json:
+        click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
+    else:
+        c = out["counts"]
+        click.echo(
+            f"run {out['run_id']}: {c['clusters']} clusters, {c['flagged_clusters']} flagged "
+            f"({c['flagged_accounts']} accounts) in {out['timings']['total']:.1f} s",
+            err=True,
+        )
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "table"]), default="table", show_default=True
+)
+@click.option(
+    "--flagged-only", is_flag=True, help="Only clusters at or above the review threshold."
+)
+@click.option("--limit", type=int, default=None, help="At most this many clusters.")
+def clusters(fmt: str, flagged_only: bool, limit: int | None) -> None:
+    """The latest completed run's clusters, highest score first."""
+    from app.clusters.repository import iter_run_clusters
+    from app.db import transaction
+    from app.detection.repository import latest_completed_run
+
+    ctx = _ctx()
+    with transaction(ctx.sessions) as s:
+        run = latest_completed_run(s)
+        if run is None:
+            raise click.ClickException("no completed detection run yet: run `hydrascope detect`")
+        shown = 0
+        for c in iter_run_clusters(s, run.id):
+            if flagged_only and not c["flagged"]:
+                continue
+            if limit is not None and shown >= limit:
+                break
+            shown += 1
+            if fmt == "jsonl":
+                c.pop("summary")
+                click.echo(orjson.dumps(c))
+            else:
+                mark = "FLAG" if c["flagged"] else "    "
+                click.echo(
+                    f"{mark} {c['score']:.3f} {c['size']:>6} {c['id']:<22} {c['status']:<10} "
+                    f"{c['summary']}"
+                )
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("world"),
+    show_default=True,
+    help="Directory for world.ndjson.gz and truth.csv.",
+)
+@click.option("--benign", type=click.IntRange(0), default=20_000, show_default=True)
+@click.option("--days", type=click.IntRange(1, 365), default=14, show_default=True)
+@click.option(
+    "--copies",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Copies of each planted network style.",
+)
+@click.option(
+    "--scale", type=float, default=1.0, show_default=True, help="Network size multiplier."
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+def generate(out_dir: Path, benign: int, days: int, copies: int, scale: float, seed: int) -> None:
+    """Write a synthetic platform with planted networks and its ground truth."""
+    from app.synthetic import write_world
+    from graph.synthetic.world import WorldParams, generate_world, scaled_networks
+
+    world = generate_world(
+        WorldParams(n_benign=benign, days=days, seed=seed, networks=scaled_networks(copies, scale))
+    )
+    data, truth = write_world(world, out_dir)
+    click.echo(
+        f"{len(world.accounts)} accounts, {len(world.payments)} payment methods, "
+        f"{world.n_requests} requests -> {data}; ground truth -> {truth}",
+        err=True,
+    )
+
+
+@main.command()
+@click.option(
+    "--truth",
+    "truth_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV with header account_id,label.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def evaluate(truth_path: Path, as_json: bool) -> None:
+    """Precision, recall and benign false-positive rate of the latest run's flagged clusters."""
+    from app.clusters.repository import iter_run_clusters
+    from app.db import transaction
+    from app.detection.repository import latest_completed_run
+    from app.synthetic import read_truth
+    from graph import evaluate as score_against
+
+    ctx = _ctx()
+    try:
+        truth = read_truth(truth_path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with transaction(ctx.sessions) as s:
+        run = latest_completed_run(s)
+        if run is None:
+            raise click.ClickException("no completed detection run yet: run `hydrascope detect`")
+        found = [(c["members"], c["score"], c["flagged"]) for c in iter_run_clusters(s, run.id)]
+    m = score_against(found, truth)
+    if as_json:
+        click.echo(orjson.dumps(m, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(
+        f"precision {m['precision']:.4f}  recall {m['recall']:.4f}  "
+        f"benign FPR {m['benign_fpr']:.4%}  average precision {m['average_precision']:.4f}"
+    )
+    for net, v in m["networks"].items():
+        click.echo(
+            f"  {net:<20} size {v['size']:>6}  recall {v['recall']:.3f}  "
+            f"flagged clusters {v['flagged_clusters']}"
+        )
+
+
+@main.command()
+@click.option(
+    "--dir", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo")
+)
+@click.option("--benign", type=click.IntRange(0), default=5_000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo(out_dir: Path, benign: int, seed: int) -> None:
+    """Generate a small world, ingest it, detect, and print the top clusters."""
+    from app.db import upgrade
+    from app.detection.service import detect as run
+    from app.ingest.api import make_ingestor
+    from app.synthetic import write_world
+    from graph.synthetic.world import WorldParams, generate_world
+
+    ctx = _ctx(check_schema=False)
+    _hasher_or_fail(ctx)
+    upgrade(ctx.engine)
+    world = generate_world(WorldParams(n_benign=benign, seed=seed))
+    data, truth = write_world(world, out_dir)
+    click.echo(
+        f"generated {len(world.accounts)} accounts, {world.n_requests} requests -> {data}", err=True
+    )
+    with data.open("rb") as fh:
+        summary = make_ingestor(ctx, workers=ctx.settings.ingest_workers).ingest(fh)
+    click.echo(f"ingested {summary.accepted}", err=True)
+    out = run(ctx, _detect_params(ctx, None, None, 0))
+    click.echo(
+        f"detected {out['counts']['clusters']} clusters, "
+        f"{out['counts']['flagged_clusters']} flagged "
+        f"in {out['timings']['total']:.1f} s\n",
+        err=True,
+    )
+    ctx_click = click.get_current_context()
+    ctx_click.invoke(clusters, fmt="table", flagged_only=True, limit=15)
+    click.echo(f"\nground truth: {truth}  (hydrascope evaluate --truth {truth})", err=True)
+
+
 if __name__ == "__main__":
     main()

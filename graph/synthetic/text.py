@@ -186,3 +186,42 @@ def fill(template: str, rng: np.random.Generator) -> str:
     while "{n}" in out:
         out = out.replace("{n}", str(int(rng.integers(2, 999))), 1)
     return out.replace("{q}", q)
+
+
+TEAMS = [
+    "support",
+    "sales",
+    "legal",
+    "billing",
+    "onboarding",
+    "research",
+    "platform",
+    "security",
+    "marketing",
+    "finance",
+    "logistics",
+    "quality",
+]
+TASKS = [
+    "answer the customer ticket",
+    "summarise the contract clause",
+    "classify the invoice",
+    "draft a reply to the lead",
+    "triage the bug report",
+    "extract the shipment dates",
+    "rewrite the release note",
+    "check the policy wording",
+]
+
+
+def internal_template(rng: np.random.Generator, *, research: bool = False) -> str:
+    """A company's own prompt template (distinct wording per company)."""
+    words = " ".join(str(w) for w in rng.choice(WORDS, size=3, replace=False))
+    if research:
+        return (
+            f"{words} eval harness: think step by step and show your reasoning, then give "
+            'the final answer to item {n}: "{q}"'
+        )
+    team = TEAMS[int(rng.integers(len(TEAMS)))]
+    task = TASKS[int(rng.integers(len(TASKS)))]
+    return f'{words} {team} assistant: {task} following our style guide: "{{q}}"'

@@ -450,9 +450,8 @@ def _benign(b: _Builder) -> None:
         domain = f"company{org_no}.example"
         office = b.fresh_ips(int(rng.integers(1, 5)), per_24=4)
         card = b.card()
-        internal = b.template(
-            f'[{domain} internal] Answer the customer ticket using our style guide {{n}}: "{{q}}"'
-        )
+        research = rng.random() < 0.15  # a lab that legitimately runs reasoning evals
+        internal = b.template(text.internal_template(rng, research=research))
         for _ in range(k):
             _benign_person(
                 b, ips=office, card=card, org=org, domain=domain, business=True, internal=internal
@@ -476,7 +475,8 @@ def _benign(b: _Builder) -> None:
         ts = np.arange(T0, b.end, every) + rng.integers(
             0, 20, size=len(np.arange(T0, b.end, every))
         )
-        tpl = b.template(f'Daily report job {idx}: summarise the metrics below: "{{q}}"')
+        # most jobs run their own task; some use a popular public template at the same minute
+        tpl = int(b.public_ids[0]) if rng.random() < 0.3 else int(rng.choice(b.personal_ids))
         n = len(ts)
         b.add_requests(np.full(n, idx), ts, np.full(n, server), np.full(n, tpl), np.zeros(n, int))
     while len(b.w.accounts) < p.n_benign:
@@ -654,11 +654,13 @@ def _style_regrowth(b: _Builder, s: NetworkSpec) -> None:
     cards = [b.card() for _ in range(5)]
     for i, idx in enumerate(m):
         b.add_card(int(idx), cards[i % 5], bin_="411773", postcode="75011")
+    # ordinary-looking tasks, hardly a distillation signature: found by cards, devices, IPs
+    tasks = [int(t) for t in b.rng.choice(b.personal_ids, size=3, replace=False)]
     _orchestrate(
         b,
         m,
         per_account=80,
-        templates=_distill(b, "reasoning")[3:],
+        templates=tasks + _distill(b, "reasoning", 0)[:1],
         ip_pool=dc,
         start=created,
         active_share=0.3,

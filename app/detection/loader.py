@@ -1,0 +1,183 @@
+"""Read the stored evidence into graph.DetectionInput columns (one query per table)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
+from graph.types import Kind
+
+LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.TEMPLATE, Kind.API_KEY)
+_ACCOUNT_KEYS = {
+    "signup_ip_key": Kind.IP,
+    "signup_prefix_key": Kind.IP_RANGE,
+    "email_key": Kind.EMAIL,
+    "phone_key": Kind.PHONE,
+    "device_key": Kind.DEVICE,
+    "name_key": Kind.NAME,
+    "user_agent_key": Kind.USER_AGENT,
+}
+
+
+def _epoch(series: pd.Series) -> np.ndarray:
+    ts = pd.to_datetime(series, utc=True, format="mixed")
+    return ts.dt.tz_convert(None).to_numpy().astype("datetime64[s]").astype(np.int64)
+
+
+def _small_hash(text_: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(text_.encode(), digest_size=8).digest(), "little", signed=True
+    )
+
+
+def load_input(
+    conn: Connection, window_seconds: int
+) -> tuple[DetectionInput, dict[str, Any], dict[tuple[int, int], str]]:
+    """Everything detection reads, counts for the run record, and the display text of the
+    values this loader derived itself (BIN + postcode, attributes)."""
+    derived: dict[tuple[int, int], str] = {}
+    acc = pd.read_sql(
+        text(
+            "SELECT a.id, a.created_at, a.org_id, a.email_domain, a.email_shape, a.attributes, "
+            "a.signup_ip_key, a.signup_prefix_key, a.email_key, a.phone_key, a.device_key, "
+            "a.name_key, a.user_agent_key, "
+            "COALESCE(u.requests, 0) AS requests, COALESCE(u.output_tokens, 0) AS output_tokens, "
+            "COALESCE(u.first_seen, 0) AS first_seen "
+            "FROM accounts a LEFT JOIN account_usage u ON u.account_id = a.id ORDER BY a.id"
+        ),
+        conn,
+    )
+    index = pd.Index(acc["id"])
+    accounts = Accounts(
+        ids=acc["id"].to_numpy(dtype=object),
+        created=_epoch(acc["created_at"]) if len(acc) else np.zeros(0, np.int64),
+        org=_objects(acc["org_id"]),
+        email_domain=_objects(acc["email_domain"]),
+        email_shape=_objects(acc["email_shape"]),
+        requests=acc["requests"].to_numpy(dtype=np.int64),
+        output_tokens=acc["output_tokens"].to_numpy(dtype=np.int64),
+        first_seen=acc["first_seen"].to_numpy(dtype=np.int64),
+    )
+    parts: list[pd.DataFrame] = []
+    for col, kind in _ACCOUNT_KEYS.items():
+        m = acc[col].notna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "a": np.flatnonzero(m),
+                    "kind": int(kind),
+                    "key": acc.loc[m, col].astype("int64").to_numpy(),
+                    "n": 1,
+                }
+            )
+        )
+    attrs = [
+        (i, f"{k}={v}") for i, d in enumerate(acc["attributes"]) if d for k, v in _json(d).items()
+    ]
+    if attrs:
+        attr_keys = [_small_hash(s) for _, s in attrs]
+        derived.update(
+            {(int(Kind.ATTRIBUTE), k): s for k, (_, s) in zip(attr_keys, attrs, strict=True)}
+        )
+        parts.append(
+            pd.DataFrame(
+                {"a": [i for i, _ in attrs], "kind": int(Kind.ATTRIBUTE), "key": attr_keys, "n": 1}
+            )
+        )
+
+    pm = pd.read_sql(
+        text(
+            "SELECT account_id, fingerprint_key, bin, billing_postcode, billing_name_key "
+            "FROM payment_methods"
+        ),
+        conn,
+    )
+    pm["a"] = index.get_indexer(pm["account_id"])
+    pm = pm[pm["a"] >= 0]
+    parts.append(
+        pd.DataFrame({"a": pm["a"], "kind": int(Kind.CARD), "key": pm["fingerprint_key"], "n": 1})
+    )
+    bp = pm[pm["bin"].notna() & pm["billing_postcode"].notna()]
+    bp_text = [
+        f"BIN {b}, postcode {c}" for b, c in zip(bp["bin"], bp["billing_postcode"], strict=True)
+    ]
+    bp_keys = [_small_hash(t) for t in bp_text]
+    derived.update({(int(Kind.BIN_POSTCODE), k): t for k, t in zip(bp_keys, bp_text, strict=True)})
+    parts.append(
+        pd.DataFrame({"a": bp["a"], "kind": int(Kind.BIN_POSTCODE), "key": bp_keys, "n": 1})
+    )
+    bn = pm[pm["billing_name_key"].notna()]
+    parts.append(
+        pd.DataFrame(
+            {
+                "a": bn["a"],
+                "kind": int(Kind.BILLING_NAME),
+                "key": bn["billing_name_key"].astype("int64"),
+                "n": 1,
+            }
+        )
+    )
+
+    kinds = ",".join(str(int(k)) for k in LINK_OBSERVATION_KINDS)
+    obs = pd.read_sql(
+        text(f"SELECT account_id, kind, value_key, n FROM observations WHERE kind IN ({kinds})"),
+        conn,
+    )
+    obs["a"] = index.get_indexer(obs["account_id"])
+    obs = obs[obs["a"] >= 0]
+    parts.append(
+        pd.DataFrame({"a": obs["a"], "kind": obs["kind"], "key": obs["value_key"], "n": obs["n"]})
+    )
+    inc = pd.concat(parts, ignore_index=True)
+    incidence = Incidence(
+        account=inc["a"].to_numpy(dtype=np.int32),
+        kind=inc["kind"].to_numpy(dtype=np.int16),
+        key=inc["key"].to_numpy(dtype=np.int64),
+        n=inc["n"].to_numpy(dtype=np.int64),
+    )
+
+    act = pd.read_sql(text("SELECT account_id, window, template_key, n FROM activity"), conn)
+    act["a"] = index.get_indexer(act["account_id"])
+    act = act[act["a"] >= 0]
+    activity = Activity(
+        account=act["a"].to_numpy(dtype=np.int32),
+        window=act["window"].to_numpy(dtype=np.int64),
+        template=act["template_key"].to_numpy(dtype=np.int64),
+        n=act["n"].to_numpy(dtype=np.int64),
+        window_seconds=window_seconds,
+    )
+    tpl = pd.read_sql(
+        text("SELECT value_key, value FROM observed_values WHERE kind = :k ORDER BY value_key"),
+        conn,
+        params={"k": int(Kind.TEMPLATE)},
+    )
+    templates = Templates(
+        key=tpl["value_key"].to_numpy(dtype=np.int64), skeleton=tpl["value"].tolist()
+    )
+    counts = {
+        "accounts": len(accounts),
+        "incidence_rows": len(inc),
+        "activity_rows": len(act),
+        "templates": len(tpl),
+        "payment_methods": len(pm),
+    }
+    return DetectionInput(accounts, incidence, activity, templates), counts, derived
+
+
+def _objects(series: pd.Series) -> np.ndarray:
+    """Strings with None (not NaN) for missing values."""
+    out = series.to_numpy(dtype=object)
+    out[series.isna().to_numpy()] = None
+    return out
+
+
+def _json(value: Any) -> dict[str, Any]:
+    import orjson
+
+    parsed = orjson.loads(value) if isinstance(value, (str, bytes)) else value
+    return dict(parsed) if isinstance(parsed, dict) else {}

@@ -1,0 +1,279 @@
+"""A detection run: record it, read the evidence, run graph/, persist stable clusters.
+
+A run that fails or is interrupted is marked failed with its reason; the previous completed
+run's clusters stay the ones served, since readers always take the latest *completed* run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import update
+
+from app import __version__
+from app.context import Context
+from app.db import transaction
+from app.detection import display as display_mod
+from app.detection import repository as repo
+from app.detection.loader import load_input
+from app.models import Cluster, ClusterEdge, ClusterMember, ClusterSnapshot, DetectionRun
+from graph import DetectParams, match_clusters, run_detection
+from graph.data import DetectionInput
+from graph.pipeline import DetectionResult
+from graph.scoring import WEIGHTS_FILE
+
+SAMPLES_PER_TEMPLATE = 3
+REGROWTH_STATUSES = ("confirmed", "actioned")
+
+
+class RunInProgress(RuntimeError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"detection run {run_id} is already running")
+        self.run_id = run_id
+
+
+def code_version() -> str:
+    weights = hashlib.blake2b(WEIGHTS_FILE.read_bytes(), digest_size=4).hexdigest()
+    return f"{__version__}+w{weights}"
+
+
+def input_digest(inp: DetectionInput) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update("\n".join(inp.accounts.ids.tolist()).encode())
+    for arr in (
+        inp.accounts.created,
+        inp.incidence.account,
+        inp.incidence.kind,
+        inp.incidence.key,
+        inp.incidence.n,
+        inp.activity.account,
+        inp.activity.window,
+        inp.activity.template,
+        inp.activity.n,
+    ):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def start_run(ctx: Context, params: DetectParams) -> str:
+    """Create the run record (status ``running``); refuse if another run is running."""
+    run_id = "run_" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "_" + uuid.uuid4().hex[:6]
+    with transaction(ctx.sessions) as s:
+        running = repo.running_run(s)
+        if running is not None:
+            raise RunInProgress(running.id)
+        s.add(
+            DetectionRun(
+                id=run_id,
+                status="running",
+                started_at=datetime.now(UTC),
+                engine=params.engine,
+                params=params.record(),
+                seed=params.seed,
+                code_version=code_version(),
+                timings={},
+                counts={},
+                progress="starting",
+            )
+        )
+    return run_id
+
+
+def execute_run(
+    ctx: Context, run_id: str, params: DetectParams, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """Run detection for a started run; on any failure mark it failed and re-raise."""
+
+    def say(stage: str) -> None:
+        with transaction(ctx.sessions) as s:
+            s.execute(update(DetectionRun).where(DetectionRun.id == run_id).values(progress=stage))
+        if progress:
+            progress(stage)
+
+    try:
+        import time
+
+        t0 = time.perf_counter()
+        say("loading evidence")
+        with ctx.engine.connect() as conn:
+            inp, load_counts, derived = load_input(conn, ctx.settings.activity_window_seconds)
+            load_s = time.perf_counter() - t0
+
+            def display(wanted: Any) -> dict[tuple[int, int], str]:
+                return display_mod.resolve(conn, wanted, derived)
+
+            result = run_detection(inp, params, display=display, progress=say)
+        digest = input_digest(inp)
+        say("saving clusters")
+        t1 = time.perf_counter()
+        summary = _persist(ctx, run_id, inp, result, digest, load_counts)
+        timings = {
+            "load": round(load_s, 3),
+            **result.timings,
+            "persist": round(time.perf_counter() - t1, 3),
+            "total": round(time.perf_counter() - t0, 3),
+        }
+        with transaction(ctx.sessions) as s:
+            s.execute(update(DetectionRun).where(DetectionRun.id == run_id).values(timings=timings))
+        return {"run_id": run_id, "timings": timings, **summary}
+    except BaseException as exc:
+        reason = (
+            "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        )
+        with transaction(ctx.sessions) as s:
+            s.execute(
+                update(DetectionRun)
+                .where(DetectionRun.id == run_id)
+                .values(
+                    status="failed",
+                    finished_at=datetime.now(UTC),
+                    error=reason[:2000],
+                    progress=None,
+                )
+            )
+        raise
+
+
+def detect(
+    ctx: Context, params: DetectParams, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    return execute_run(ctx, start_run(ctx, params), params, progress)
+
+
+def _persist(
+    ctx: Context,
+    run_id: str,
+    inp: DetectionInput,
+    result: DetectionResult,
+    digest: str,
+    load_counts: dict[str, Any],
+) -> dict[str, Any]:
+    ids = inp.accounts.ids
+    now = datetime.now(UTC)
+    member_ids = [ids[c.members].tolist() for c in result.clusters]
+    with transaction(ctx.sessions) as s:
+        prev_run = repo.latest_completed_run(s)
+        previous = repo.run_members(s, prev_run.id) if prev_run else {}
+        taken = repo.all_cluster_ids(s)
+        cluster_ids, lineage, gone = match_clusters(previous, member_ids, taken=taken)
+        existing = repo.existing_clusters(s, cluster_ids)
+        templates = sorted(
+            {int(t["template_key"]) for c in result.clusters for t in c.explanation["templates"]}
+        )
+        samples = repo.prompt_samples(s, templates, SAMPLES_PER_TEMPLATE)
+
+        new_rows: list[dict[str, Any]] = []
+        snapshots: list[dict[str, Any]] = []
+        members: list[dict[str, Any]] = []
+        edges: list[dict[str, Any]] = []
+        regrown = 0
+        for c, cid, members_list, lin in zip(
+            result.clusters, cluster_ids, member_ids, lineage, strict=True
+        ):
+            for t in c.explanation["templates"]:
+                t["samples"] = samples.get(int(t["template_key"]), [])
+            prev_members = set(previous.get(cid, ()))
+            gained = sorted(set(members_list) - prev_members) if cid in previous else []
+            lost = sorted(prev_members - set(members_list)) if cid in previous else []
+            lin = {**lin, "gained": len(gained), "lost": len(lost)}
+            old = existing.get(cid)
+            if old is None:
+                new_rows.append(
+                    {
+                        "id": cid,
+                        "created_run_id": run_id,
+                        "last_run_id": run_id,
+                        "status": "new",
+                        "tags": [],
+                        "score": c.score,
+                        "flagged": c.flagged,
+                        "size": len(members_list),
+                        "regrown": False,
+                        "gone": False,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            else:
+                changed = (
+                    old.gone
+                    or abs(old.score - c.score) > 1e-9
+                    or old.flagged != c.flagged
+                    or old.size != len(members_list)
+                    or bool(gained)
+                    or bool(lost)
+                )
+                grew = bool(gained) and old.status in REGROWTH_STATUSES
+                regrown += grew
+                old.last_run_id = run_id
+                old.score, old.flagged, old.size, old.gone = (
+                    c.score,
+                    c.flagged,
+                    len(members_list),
+                    False,
+                )
+                if grew:
+                    old.regrown = True
+                    lin["regrowth"] = gained[:50]
+                if changed:
+                    old.version += 1
+                    old.updated_at = now
+            snapshots.append(
+                {
+                    "run_id": run_id,
+                    "cluster_id": cid,
+                    "score": c.score,
+                    "flagged": c.flagged,
+                    "size": len(members_list),
+                    "signals": c.signals,
+                    "summary": c.explanation["summary"],
+                    "explanation": c.explanation,
+                    "lineage": lin,
+                }
+            )
+            members.extend(
+                {"run_id": run_id, "cluster_id": cid, "account_id": a, "strength": float(st)}
+                for a, st in zip(members_list, c.strength, strict=True)
+            )
+            edges.extend(
+                {
+                    "run_id": run_id,
+                    "cluster_id": cid,
+                    "source": ids[a],
+                    "target": ids[b],
+                    "weight": w,
+                    "families": fam,
+                }
+                for a, b, w, fam in c.edges
+            )
+        repo.bulk_insert(s, Cluster, new_rows)
+        s.flush()
+        repo.bulk_insert(s, ClusterSnapshot, snapshots)
+        repo.bulk_insert(s, ClusterMember, members)
+        repo.bulk_insert(s, ClusterEdge, edges)
+        repo.mark_gone(s, sorted(gone), run_id, now)
+        counts = {
+            **load_counts,
+            **result.counts,
+            "new_clusters": len(new_rows),
+            "gone_clusters": len(gone),
+            "regrown_clusters": regrown,
+        }
+        s.execute(
+            update(DetectionRun)
+            .where(DetectionRun.id == run_id)
+            .values(
+                status="completed",
+                finished_at=now,
+                input_digest=digest,
+                counts=counts,
+                progress=None,
+            )
+        )
+    return {"counts": counts}

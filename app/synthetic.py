@@ -1,0 +1,46 @@
+"""Write a synthetic world as contract NDJSON (+ ground truth CSV) and load it through ingest."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from pathlib import Path
+
+import orjson
+
+from app.context import Context
+from app.ingest.api import make_ingestor
+from app.ingest.service import IngestSummary
+from graph.synthetic.world import World
+
+
+def world_ndjson(world: World) -> bytes:
+    return b"".join(orjson.dumps(r) + b"\n" for r in world.records())
+
+
+def write_world(world: World, out_dir: Path) -> tuple[Path, Path]:
+    """``world.ndjson.gz`` and ``truth.csv`` (``account_id,label``) in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_path = out_dir / "world.ndjson.gz"
+    with gzip.open(data_path, "wb", compresslevel=3) as fh:
+        for rec in world.records():
+            fh.write(orjson.dumps(rec) + b"\n")
+    truth_path = out_dir / "truth.csv"
+    with truth_path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["account_id", "label"])
+        w.writerows(world.truth())
+    return data_path, truth_path
+
+
+def ingest_world(ctx: Context, world: World, *, workers: int = 0) -> IngestSummary:
+    return make_ingestor(ctx, workers=workers).ingest(io.BytesIO(world_ndjson(world)))
+
+
+def read_truth(path: Path) -> dict[str, str]:
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames != ["account_id", "label"]:
+            raise ValueError(f"{path}: header must be 'account_id,label', got {reader.fieldnames}")
+        return {row["account_id"]: row["label"] for row in reader}

@@ -1,0 +1,344 @@
+"""Evidence -> weighted account graph, with each edge's evidence kept per family.
+
+For every kind of value (card, IP, device, template, ...) accounts sharing a value are linked.
+A value's weight falls with the number of accounts sharing it (``rarity``); values shared by
+more than ``public_cap`` accounts are public (a campus NAT, a popular template) and do not
+link at all, while everything else the same accounts share still does.
+
+Pairs are never enumerated value by value: per family, the account x value incidence matrix
+``B`` (entries ``sqrt(weight)``) gives all pair sums at once as ``B @ B.T`` (scipy, in C), so
+memory follows the number of linked pairs, and the cap bounds the work per value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from graph.data import Activity, DetectionInput, Incidence
+from graph.signals.prompts import signature, template_groups
+from graph.types import KIND_FAMILY, Family, Kind
+
+N_FAMILIES = len(Family)
+SIGNUP_BURST = 100  # internal kind: accounts created in the same hour, in a burst
+
+DEFAULT_KIND_WEIGHT: dict[int, float] = {
+    Kind.CARD: 1.0,
+    Kind.BIN_POSTCODE: 0.35,
+    Kind.BILLING_NAME: 0.4,
+    Kind.IP: 0.6,
+    Kind.IP_RANGE: 0.25,
+    Kind.DEVICE: 1.0,
+    Kind.EMAIL: 1.0,
+    Kind.PHONE: 1.0,
+    Kind.API_KEY: 1.0,
+    Kind.ATTRIBUTE: 0.6,
+    Kind.NAME: 0.15,
+    Kind.USER_AGENT: 0.03,
+    Kind.TEMPLATE: 0.4,
+    SIGNUP_BURST: 0.5,
+}
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    public_cap: int = 256
+    kind_weight: dict[int, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHT))
+    family_weight: tuple[float, ...] = (1.0, 1.0, 1.0, 0.8, 1.0)  # indexed by Family
+    timing_min_shared: int = 3
+    timing_min_lift: float = 2.0
+    timing_null_factor: float = 1.5  # people are active ~2/3 of the day
+    timing_scale: float = 2.0
+    signup_bucket_seconds: int = 3600
+    burst_min: int = 8
+    burst_factor: float = 4.0
+    burst_context_hours: int = 72
+    min_edge_weight: float = 0.3
+    template_seed: int = 1
+
+
+@dataclass
+class ValueTable:
+    """The linking values kept (shared, not public), one row per account and value."""
+
+    account: np.ndarray
+    kind: np.ndarray
+    key: np.ndarray
+    weight: np.ndarray
+    df: np.ndarray
+
+
+@dataclass
+class AccountGraph:
+    n: int
+    src: np.ndarray  # int32, src < dst
+    dst: np.ndarray
+    weight: np.ndarray  # float64: combined evidence
+    family: np.ndarray  # float32 (edges x families): each family's contribution in [0, 1)
+    values: ValueTable
+    public_values: dict[str, int]
+    template_group: dict[int, int]
+    group_signature: dict[int, str]
+    timing_keys: int = 0
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.src)
+
+
+def rarity(df: np.ndarray) -> np.ndarray:
+    """Weight of a value shared by ``df`` accounts: 1 for a pair, falling as 1/sqrt(df-1).
+
+    >>> rarity(np.array([2, 5, 101])).round(2).tolist()
+    [1.0, 0.5, 0.1]
+    """
+    return 1.0 / np.sqrt(np.maximum(df, 2) - 1.0)
+
+
+def _dedupe_pairs(account: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((account, key))
+    a, k = account[order], key[order]
+    keep = np.ones(len(k), dtype=bool)
+    keep[1:] = (k[1:] != k[:-1]) | (a[1:] != a[:-1])
+    return a[keep], k[keep]
+
+
+def _group_df(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted keys: the dense value index of each row and the size of its group."""
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, len(key)])
+    idx = np.repeat(np.arange(len(starts)), sizes)
+    return idx, sizes[idx]
+
+
+def _pair_sums(n: int, account: np.ndarray, col: np.ndarray, w: np.ndarray) -> sp.coo_matrix:
+    """Upper triangle of B @ B.T for B[account, col] = sqrt(w)."""
+    if len(account) == 0:
+        return sp.coo_matrix((n, n))
+    ncols = int(col.max()) + 1
+    b = sp.csr_matrix((np.sqrt(w), (account, col)), shape=(n, ncols))
+    prod = sp.triu(b @ b.T, k=1).tocoo()
+    return prod
+
+
+def template_grouping(inp: DetectionInput, seed: int) -> tuple[dict[int, int], dict[int, str]]:
+    """Map every template key to its group's key; name each group's distillation signature."""
+    t = inp.templates
+    if len(t.key) == 0:
+        return {}, {}
+    labels = template_groups(t.skeleton, seed=seed)
+    group_key = t.key[labels]
+    mapping = dict(zip(t.key.tolist(), group_key.tolist(), strict=True))
+    sigs: dict[int, str] = {}
+    for k, skel in zip(group_key.tolist(), t.skeleton, strict=True):
+        s = signature(skel)
+        if s and k not in sigs:
+            sigs[k] = s
+    return mapping, sigs
+
+
+def _remap(keys: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
+    if not mapping or len(keys) == 0:
+        return keys
+    src = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
+    dst = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
+    order = np.argsort(src)
+    src, dst = src[order], dst[order]
+    pos = np.clip(np.searchsorted(src, keys), 0, len(src) - 1)
+    hit = src[pos] == keys
+    return np.where(hit, dst[pos], keys)
+
+
+def _signup_bursts(inp: DetectionInput, p: BuildParams) -> Incidence:
+    """Accounts created in an hour with far more sign-ups than the hours around it.
+
+    The baseline is the median hourly count over the surrounding ``burst_context_hours``, so
+    a platform's growth or a launch-day surge is not mistaken for a burst.
+    """
+    created = inp.accounts.created
+    bucket = created // p.signup_bucket_seconds
+    if len(bucket) == 0:
+        return Incidence(*(np.zeros(0, dtype=t) for t in (np.int32, np.int16, np.int64, np.int64)))
+    lo = int(bucket.min())
+    hourly = np.bincount(bucket - lo).astype(np.float64)
+    baseline = (
+        pd.Series(hourly)
+        .rolling(2 * p.burst_context_hours + 1, center=True, min_periods=1)
+        .median()
+        .to_numpy()
+    )
+    threshold = np.maximum(p.burst_min, p.burst_factor * baseline + 3 * np.sqrt(baseline))
+    in_burst = hourly[bucket - lo] >= threshold[bucket - lo]
+    acc = np.flatnonzero(in_burst).astype(np.int32)
+    return Incidence(
+        account=acc,
+        kind=np.full(len(acc), SIGNUP_BURST, dtype=np.int16),
+        key=bucket[in_burst].astype(np.int64),
+        n=np.ones(len(acc), dtype=np.int64),
+    )
+
+
+@dataclass
+class Timing:
+    """Shared (window, template) cells per pair, and each pair's chance expectation."""
+
+    counts: sp.coo_matrix
+    expected: np.ndarray
+    cells: int
+
+
+def _timing(act: Activity, n: int, p: BuildParams) -> Timing:
+    """SynchroTrap co-activity: how many (window, template) cells two accounts share.
+
+    Two busy accounts share windows by chance, so each pair's count is compared with what
+    independent accounts would share: ``windows(a) * windows(b) / windows in the data``.
+    A popular template is no reason to drop its cells: two strangers using it rarely share a
+    window, and cells busier than ``public_cap`` accounts are dropped.
+    """
+    empty = Timing(sp.coo_matrix((n, n)), np.zeros(0), 0)
+    m = act.template != 0
+    if not m.any():
+        return empty
+    tpl_codes = np.unique(act.template[m], return_inverse=True)[1].astype(np.int64)
+    cell = act.window[m].astype(np.int64) * (int(tpl_codes.max()) + 1) + tpl_codes
+    a, k = _dedupe_pairs(act.account[m], cell)
+    col, df = _group_df(k)
+    keep = (df >= 2) & (df <= p.public_cap)
+    if not keep.any():
+        return empty
+    col = np.unique(col[keep], return_inverse=True)[1]
+    counts = _pair_sums(n, a[keep], col, np.ones(int(keep.sum())))
+    wa, ww = _dedupe_pairs(act.account, act.window)
+    active = np.bincount(wa, minlength=n).astype(np.float64)
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, wa, ww)
+    np.maximum.at(last, wa, ww)
+    r, c = counts.row, counts.col
+    span_r = (last[r] - first[r] + 1).astype(np.float64)
+    span_c = (last[c] - first[c] + 1).astype(np.float64)
+    overlap = np.maximum(np.minimum(last[r], last[c]) - np.maximum(first[r], first[c]) + 1, 1)
+    # independent accounts spread their windows evenly over their own active spans
+    expected = p.timing_null_factor * active[r] * active[c] * overlap / (span_r * span_c)
+    return Timing(counts, expected, int(col.max()) + 1)
+
+
+def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> AccountGraph:
+    """Link accounts by shared evidence; return the pruned, weighted graph."""
+    p = params or BuildParams()
+    n = len(inp.accounts)
+    tmap, sigs = template_grouping(inp, p.template_seed)
+
+    inc = inp.incidence
+    keys = inc.key.copy()
+    is_tpl = inc.kind == Kind.TEMPLATE
+    keys[is_tpl] = _remap(keys[is_tpl], tmap)
+    bursts = _signup_bursts(inp, p)
+    account = np.concatenate([inc.account.astype(np.int64), bursts.account])
+    kind = np.concatenate([inc.kind.astype(np.int64), bursts.kind])
+    keys = np.concatenate([keys, bursts.key])
+
+    # one value space per kind: (kind, key) -> dense code
+    kind_key = np.stack([kind, keys], axis=1)
+    uniq_kk, value_code = np.unique(kind_key, axis=0, return_inverse=True)
+    value_code = value_code.ravel()
+    a, v = _dedupe_pairs(account, value_code)
+    _, df = _group_df(v)
+    vkind = uniq_kk[v, 0]
+    public = df > p.public_cap
+    public_counts: dict[str, int] = {}
+    for k_ in np.unique(vkind[public]).tolist():
+        mask = public & (vkind == k_)
+        public_counts[_kind_name(int(k_))] = int(np.unique(v[mask]).size)
+    keep = (df >= 2) & ~public
+    a, v, vkind, df = a[keep], v[keep], vkind[keep], df[keep]
+    kw = np.array([p.kind_weight.get(int(k_), 0.0) for k_ in range(max(SIGNUP_BURST, 23) + 1)])
+    w = kw[vkind] * rarity(df)
+    fam_of_kind = np.full(len(kw), -1)
+    for k_, f_ in KIND_FAMILY.items():
+        fam_of_kind[int(k_)] = int(f_)
+    fam_of_kind[SIGNUP_BURST] = int(Family.TIMING)
+    vfam = fam_of_kind[vkind]
+
+    parts: list[tuple[int, sp.coo_matrix]] = []
+    for f in range(N_FAMILIES):
+        m = (vfam == f) & (w > 0)
+        if m.any():
+            cols = np.unique(v[m], return_inverse=True)[1]
+            parts.append((f, _pair_sums(n, a[m], cols, w[m])))
+
+    act = inp.activity
+    act_tpl = _remap(act.template, tmap)
+    timing = _timing(Activity(act.account, act.window, act_tpl, act.n, act.window_seconds), n, p)
+
+    src, dst, fam = _combine(n, parts, timing, p)
+    weight = (fam * np.array(p.family_weight, dtype=np.float32)[None, :]).sum(axis=1)
+    strong = weight >= p.min_edge_weight
+    return AccountGraph(
+        n=n,
+        src=src[strong],
+        dst=dst[strong],
+        weight=weight[strong].astype(np.float64),
+        family=fam[strong],
+        values=ValueTable(
+            account=a.astype(np.int32),
+            kind=vkind.astype(np.int16),
+            key=uniq_kk[v, 1],
+            weight=w,
+            df=df,
+        ),
+        public_values=public_counts,
+        template_group=tmap,
+        group_signature=sigs,
+        timing_keys=timing.cells,
+    )
+
+
+def _combine(
+    n: int, parts: list[tuple[int, sp.coo_matrix]], timing: Timing, p: BuildParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Align every family's pair sums on one edge list; saturate each into [0, 1)."""
+    rows, cols, vals, fams = [], [], [], []
+    for f, m in parts:
+        rows.append(m.row)
+        cols.append(m.col)
+        vals.append(1.0 - np.exp(-m.data))
+        fams.append(np.full(m.nnz, f, dtype=np.int8))
+    t = timing.counts
+    if t.nnz:
+        lift = t.data / np.maximum(timing.expected, 0.5)
+        excess = np.maximum(lift - p.timing_min_lift, 0) / p.timing_scale
+        ok = (t.data >= p.timing_min_shared) & (excess > 0)
+        rows.append(t.row[ok])
+        cols.append(t.col[ok])
+        vals.append(1.0 - np.exp(-excess[ok]))
+        fams.append(np.full(int(ok.sum()), int(Family.TIMING), dtype=np.int8))
+    if not rows:
+        empty = np.zeros(0, dtype=np.int32)
+        return empty, empty, np.zeros((0, N_FAMILIES), dtype=np.float32)
+    r = np.concatenate(rows).astype(np.int64)
+    c = np.concatenate(cols).astype(np.int64)
+    val = np.concatenate(vals)
+    fam = np.concatenate(fams)
+    pair = r * n + c
+    uniq, inv = np.unique(pair, return_inverse=True)
+    out = np.zeros((len(uniq), N_FAMILIES), dtype=np.float64)
+    # timing's burst and co-activity parts add up, then saturate again
+    np.add.at(out, (inv, fam), val)
+    out = np.minimum(out, 0.999)
+    return (uniq // n).astype(np.int32), (uniq % n).astype(np.int32), out.astype(np.float32)
+
+
+_KIND_NAMES = {int(k): k.name.lower() for k in Kind} | {SIGNUP_BURST: "signup_burst"}
+
+
+def _kind_name(kind: int) -> str:
+    return _KIND_NAMES.get(kind, str(kind))
+
+
+def kind_name(kind: int) -> str:
+    """Public name of a value kind (``card``, ``ip_range``, ``signup_burst``...)."""
+    return _kind_name(kind)

@@ -1,0 +1,61 @@
+"""The inputs of a detection run, as columns (numpy arrays), independent of any database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """One row per account; every other table refers to accounts by row index."""
+
+    ids: np.ndarray  # object (str)
+    created: np.ndarray  # int64 epoch seconds
+    org: np.ndarray  # object (str | None)
+    email_domain: np.ndarray  # object (str | None)
+    email_shape: np.ndarray  # object (str | None)
+    requests: np.ndarray  # int64
+    output_tokens: np.ndarray  # int64
+    first_seen: np.ndarray  # int64 (0 if no requests)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class Incidence:
+    """Account -> value rows: the account has (used, declared) the value of ``kind``."""
+
+    account: np.ndarray  # int32
+    kind: np.ndarray  # int16 (graph.types.Kind)
+    key: np.ndarray  # int64
+    n: np.ndarray  # int64: how many requests (1 for declared values)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Requests per account, time window and template (0 = no prompt)."""
+
+    account: np.ndarray  # int32
+    window: np.ndarray  # int64
+    template: np.ndarray  # int64
+    n: np.ndarray  # int64
+    window_seconds: int = 600
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Distinct template skeletons (masked prompt texts) by key."""
+
+    key: np.ndarray  # int64
+    skeleton: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DetectionInput:
+    accounts: Accounts
+    incidence: Incidence
+    activity: Activity
+    templates: Templates

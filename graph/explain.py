@@ -1,0 +1,288 @@
+"""Cluster -> ordered, serialisable evidence a reviewer reads: summary first, then details.
+
+Values are referred to by ``(kind, key)``; the caller supplies ``display`` to turn the keys it
+wants shown into text (the service looks them up in its tables), so this module stays pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graph.build import N_FAMILIES, SIGNUP_BURST, AccountGraph, kind_name
+from graph.data import DetectionInput
+from graph.scoring import FEATURES, ClusterTable
+from graph.types import KIND_FAMILY, Family
+
+Display = Callable[[Iterable[tuple[int, int]]], Mapping[tuple[int, int], str]]
+TOP_VALUES = 5
+TOP_TEMPLATES = 3
+
+_NOUNS = {
+    "card": ("payment card", "payment cards"),
+    "bin_postcode": ("card issuer + postcode", "card issuer + postcode pairs"),
+    "billing_name": ("billing name", "billing names"),
+    "ip": ("IP address", "IP addresses"),
+    "ip_range": ("IP range", "IP ranges"),
+    "device": ("device", "devices"),
+    "email": ("email address", "email addresses"),
+    "phone": ("phone number", "phone numbers"),
+    "name": ("name", "names"),
+    "user_agent": ("user agent", "user agents"),
+    "api_key": ("API key", "API keys"),
+    "attribute": ("attribute value", "attribute values"),
+    "template": ("prompt template", "prompt templates"),
+    "signup_burst": ("sign-up burst", "sign-up bursts"),
+}
+
+
+def _family_of(kind: int) -> str:
+    if kind == SIGNUP_BURST:
+        return Family.TIMING.label
+    from graph.types import Kind
+
+    return KIND_FAMILY[Kind(kind)].label
+
+
+def shared_values(g: AccountGraph, row_of_account: np.ndarray) -> pd.DataFrame:
+    """Per cluster row and value: how many members share it (only values shared inside)."""
+    v = g.values
+    row = row_of_account[v.account]
+    m = row >= 0
+    frame = pd.DataFrame(
+        {"c": row[m], "kind": v.kind[m], "key": v.key[m], "w": v.weight[m], "df": v.df[m]}
+    )
+    agg = (
+        frame.groupby(["c", "kind", "key"], sort=False)
+        .agg(members=("w", "size"), w=("w", "first"), df=("df", "first"))
+        .reset_index()
+    )
+    agg = agg[agg["members"] >= 2]
+    agg["rank"] = agg["members"] * agg["w"]
+    agg = agg.sort_values(["c", "rank"], ascending=[True, False])
+    return agg
+
+
+def explain(
+    inp: DetectionInput,
+    g: AccountGraph,
+    labels: np.ndarray,
+    table: ClusterTable,
+    scores: np.ndarray,
+    contributions: pd.DataFrame,
+    *,
+    display: Display | None = None,
+) -> list[dict[str, Any]]:
+    """One explanation per cluster row of ``table``."""
+    labels_to_row = np.full(int(labels.max()) + 1 if len(labels) else 0, -1)
+    labels_to_row[table.labels] = np.arange(len(table.labels))
+    row_of_account = labels_to_row[labels] if len(labels) else labels
+    shared = shared_values(g, row_of_account)
+    shared = shared.assign(family=[_family_of(int(k)) for k in shared["kind"]])
+    top = shared.groupby(["c", "family"], sort=False).head(TOP_VALUES)
+    wanted = {
+        (int(k), int(key))
+        for k, key in zip(top["kind"].tolist(), top["key"].tolist(), strict=True)
+        if int(k) != SIGNUP_BURST
+    }
+    shown = dict(display(sorted(wanted))) if display and wanted else {}
+    by_cluster = _split(top)
+    counts_by_cluster = _split(shared)
+    templates = _templates(inp, g, row_of_account, len(table.labels))
+    timeline = _timeline(inp, row_of_account, len(table.labels))
+    feats = table.features
+    out = []
+    for i in range(len(table.labels)):
+        members = table.members[i]
+        f = feats.iloc[i]
+        evidence = _evidence(by_cluster.get(i), shown)
+        totals = _totals(counts_by_cluster.get(i))
+        signals = {
+            Family(k).label: round(float(f[f"cov_{Family(k).label}"]), 3)
+            for k in range(N_FAMILIES)
+            if f[f"cov_{Family(k).label}"] > 0
+        }
+        behaviour = {
+            "requests": int(inp.accounts.requests[members].sum()),
+            "requests_per_account_median": float(np.median(inp.accounts.requests[members])),
+            "distillation_share": round(float(f["distill_share"]), 3),
+            "distillation_kinds": {
+                k: round(float(v), 3) for k, v in table.distill_kinds.iloc[i].items() if v > 0
+            },
+            "template_concentration": round(float(f["template_concentration"]), 3),
+            "signup_burst_share": round(float(f["burst"]), 3),
+            "new_account_share": round(float(f["young_share"]), 3),
+            "machine_email_excess": round(float(f["machine_email"]), 3),
+            "disposable_email_share": round(float(f["disposable_email"]), 3),
+            "org_consistency": round(float(f["org_consistency"]), 3),
+        }
+        out.append(
+            {
+                "summary": _summary(len(members), totals, behaviour),
+                "signals": signals,
+                "evidence": evidence,
+                "shared_value_counts": totals,
+                "behaviour": behaviour,
+                "templates": templates.get(i, []),
+                "timeline": timeline.get(i, {}),
+                "score": round(float(scores[i]), 4),
+                "score_breakdown": {
+                    k: round(float(contributions.iloc[i][k]), 3)
+                    for k in ("intercept", *FEATURES)
+                    if abs(float(contributions.iloc[i][k])) >= 0.005
+                },
+                "features": {k: round(float(f[k]), 4) for k in FEATURES},
+            }
+        )
+    return out
+
+
+def _evidence(
+    top: pd.DataFrame | None, shown: Mapping[tuple[int, int], str]
+) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    if top is None:
+        return out
+    for fam, kind, key, members, w, df in zip(
+        top["family"], top["kind"], top["key"], top["members"], top["w"], top["df"], strict=True
+    ):
+        k = int(kind)
+        value = shown.get((k, int(key)))
+        if k == SIGNUP_BURST:
+            value = datetime.fromtimestamp(int(key) * 3600, UTC).strftime("%Y-%m-%dT%H:00Z")
+        out.setdefault(str(fam), []).append(
+            {
+                "kind": kind_name(k),
+                "value": value,
+                "value_key": str(int(key)),
+                "members": int(members),
+                "accounts_sharing": int(df),
+                "weight": round(float(w), 4),
+            }
+        )
+    return out
+
+
+def _totals(shared: pd.DataFrame | None) -> dict[str, int]:
+    if shared is None:
+        return {}
+    kinds, counts = np.unique(shared["kind"].to_numpy(), return_counts=True)
+    return {kind_name(int(k)): int(v) for k, v in zip(kinds, counts, strict=True)}
+
+
+def _summary(size: int, totals: dict[str, int], behaviour: dict[str, Any]) -> str:
+    order = [
+        "card",
+        "device",
+        "email",
+        "phone",
+        "api_key",
+        "ip",
+        "ip_range",
+        "bin_postcode",
+        "billing_name",
+        "template",
+        "signup_burst",
+        "attribute",
+        "name",
+        "user_agent",
+    ]
+    parts = []
+    for k in order:
+        if totals.get(k):
+            one, many = _NOUNS[k]
+            parts.append(f"{totals[k]} {one if totals[k] == 1 else many}")
+        if len(parts) == 3:
+            break
+    tied = "sharing " + _join(parts) if parts else "acting together in time"
+    s = f"{size} accounts {tied}"
+    extra = []
+    share = behaviour["distillation_share"]
+    if share >= 0.2:
+        kinds = behaviour["distillation_kinds"]
+        main = max(kinds, key=kinds.get) if kinds else "reasoning"
+        what = {
+            "reasoning": "step-by-step reasoning",
+            "agentic": "agentic tool traces",
+            "grading": "rubric grading",
+        }[main]
+        extra.append(f"{round(share * 100)}% of their prompts ask for {what}")
+    if behaviour["signup_burst_share"] >= 0.5 and size >= 4:
+        extra.append(f"{round(behaviour['signup_burst_share'] * 100)}% signed up within 24 hours")
+    if behaviour["org_consistency"] >= 0.5:
+        extra.append("they declare one organisation with a consistent company email domain")
+    return s + ("; " + "; ".join(extra) if extra else "") + "."
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _templates(
+    inp: DetectionInput, g: AccountGraph, row: np.ndarray, k: int
+) -> dict[int, list[dict[str, Any]]]:
+    act = inp.activity
+    r = row[act.account]
+    m = (r >= 0) & (act.template != 0)
+    frame = pd.DataFrame({"c": r[m], "t": act.template[m], "n": act.n[m]})
+    if frame.empty:
+        return {}
+    per = frame.groupby(["c", "t"], sort=False)["n"].sum().reset_index()
+    per = per.sort_values(["c", "n"], ascending=[True, False]).groupby("c").head(TOP_TEMPLATES)
+    skel = dict(zip(inp.templates.key.tolist(), inp.templates.skeleton, strict=True))
+    out: dict[int, list[dict[str, Any]]] = {}
+    for c, t, n in zip(per["c"], per["t"], per["n"], strict=True):
+        grp = g.template_group.get(int(t), int(t))
+        out.setdefault(int(c), []).append(
+            {
+                "template_key": str(int(t)),
+                "skeleton": skel.get(int(t)),
+                "requests": int(n),
+                "signature": g.group_signature.get(grp),
+            }
+        )
+    return out
+
+
+def _timeline(inp: DetectionInput, row: np.ndarray, k: int) -> dict[int, dict[str, Any]]:
+    acc = inp.accounts
+    m = row >= 0
+    days = acc.created[m] // 86_400
+    signups = (
+        pd.DataFrame({"c": row[m], "d": days, "n": 1}).groupby(["c", "d"])["n"].sum().reset_index()
+    )
+    act = inp.activity
+    r = row[act.account]
+    am = r >= 0
+    adays = act.window[am] * act.window_seconds // 86_400
+    activity = (
+        pd.DataFrame({"c": r[am], "d": adays, "n": act.n[am]})
+        .groupby(["c", "d"])["n"]
+        .sum()
+        .reset_index()
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for frame, name in ((signups, "signups_per_day"), (activity, "requests_per_day")):
+        cols = (frame["c"].tolist(), frame["d"].tolist(), frame["n"].tolist())
+        for c, d, v in zip(*cols, strict=True):
+            entry = out.setdefault(int(c), {"signups_per_day": {}, "requests_per_day": {}})
+            entry[name][_day(int(d))] = int(v)
+    return out
+
+
+def _split(frame: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """Rows per cluster (``frame`` is sorted by ``c``)."""
+    c = frame["c"].to_numpy()
+    if len(c) == 0:
+        return {}
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    ends = np.r_[starts[1:], len(c)]
+    return {int(c[s]): frame.iloc[s:e] for s, e in zip(starts, ends, strict=True)}
+
+
+def _day(d: int) -> str:
+    return datetime.fromtimestamp(d * 86_400, UTC).strftime("%Y-%m-%d")

@@ -1,0 +1,250 @@
+"""Cluster features and the calibrated suspicion score.
+
+A cluster is suspicious when independent evidence families tie it together, when the shared
+mass is unlikely by chance (rare values, co-activity far above what busy strangers share),
+and when it behaves like a distillation operation (templated prompts that extract reasoning,
+tool traces or grades, sign-up bursts, new accounts, machine-made emails). Declared
+organisations with a consistent company domain and spread-out sign-ups, and family-sized
+groups with ordinary use, are mitigating context, not a free pass.
+
+The score is a logistic function of these features; ``SCORE_WEIGHTS`` are fitted on
+generated worlds with a different seed than the evaluation world
+(``benchmarks/calibrate.py``), so a score reads as an estimated probability.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from graph.build import N_FAMILIES, AccountGraph
+from graph.data import DetectionInput
+from graph.signals.identity import DISPOSABLE_DOMAINS, FREE_PROVIDERS
+from graph.types import Family
+
+FAMILY_PRESENT = 0.1  # an edge's family contribution that counts as "this family ties them"
+COVERAGE_STRONG = 0.5  # a family ties the cluster when it reaches half of the members
+MACHINE_SHAPES = ("name+digits", "random", "digits")
+DAY = 86_400
+
+FEATURES = (
+    "families",  # number of families that reach >= half of the members
+    "cov_payment",
+    "cov_network",
+    "cov_timing",
+    "cov_prompts",
+    "cov_identity",
+    "log_size",  # log2(size), counted only when at least two families tie the cluster
+    "density",
+    "mean_weight",
+    "distill_share",
+    "template_concentration",
+    "burst",
+    "young_share",
+    "machine_email",
+    "disposable_email",
+    "log_volume",
+    "org_consistency",
+    "family_sized",
+    "single_family",
+)
+
+WEIGHTS_FILE = Path(__file__).with_name("score_weights.json")
+# Signs the fit must respect: evidence and behaviour can only raise suspicion, mitigating
+# context can only lower it.
+MITIGATING = ("org_consistency", "family_sized", "single_family")
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
+    """The fitted weights (``benchmarks/calibrate.py`` writes them, with their provenance)."""
+    data = json.loads(path.read_text())
+    return {k: float(v) for k, v in data["weights"].items()}
+
+
+@dataclass
+class ClusterTable:
+    """Per-cluster features (row c describes cluster label ``labels_kept[c]``)."""
+
+    labels: np.ndarray  # cluster label per kept cluster
+    members: list[np.ndarray]
+    features: pd.DataFrame
+    distill_kinds: pd.DataFrame  # share of requests per signature kind
+    top_template: np.ndarray  # template group key of the most used template (0 if none)
+
+
+def _burst(created: np.ndarray, cluster: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Largest share of a cluster's members created within any 24 hours."""
+    order = np.lexsort((created, cluster))
+    c, t = cluster[order], created[order]
+    key = c.astype(np.float64) * 1e11 + t
+    ends = np.searchsorted(key, key + DAY, side="right")
+    within = ends - np.arange(len(key))
+    best = np.zeros(len(sizes))
+    np.maximum.at(best, c, within)
+    return best / np.maximum(sizes, 1)
+
+
+def cluster_table(
+    inp: DetectionInput, g: AccountGraph, labels: np.ndarray, *, min_size: int = 2
+) -> ClusterTable:
+    acc = inp.accounts
+    n = len(acc)
+    sizes_all = np.bincount(labels, minlength=int(labels.max()) + 1 if n else 0)
+    kept = np.flatnonzero(sizes_all >= min_size)
+    remap = np.full(len(sizes_all), -1)
+    remap[kept] = np.arange(len(kept))
+    cl = remap[labels]  # -1 for accounts outside kept clusters
+    k = len(kept)
+    sizes = sizes_all[kept].astype(np.float64)
+    in_cluster = cl >= 0
+    members = _members(cl, k)
+
+    # evidence inside the cluster
+    intra = (cl[g.src] == cl[g.dst]) & (cl[g.src] >= 0)
+    es, ed, ew, ef = g.src[intra], g.dst[intra], g.weight[intra], g.family[intra]
+    ec = cl[es]
+    cov = np.zeros((k, N_FAMILIES))
+    for f in range(N_FAMILIES):
+        touched = np.zeros(n, dtype=bool)
+        m = ef[:, f] >= FAMILY_PRESENT
+        touched[es[m]] = True
+        touched[ed[m]] = True
+        cov[:, f] = np.bincount(cl[touched & in_cluster], minlength=k) / sizes
+    n_edges = np.bincount(ec, minlength=k)
+    density = n_edges / np.maximum(sizes * (sizes - 1) / 2, 1)
+    mean_weight = np.bincount(ec, weights=ew, minlength=k) / np.maximum(n_edges, 1)
+
+    # behaviour from the activity table
+    act = inp.activity
+    act_cl = cl[act.account]
+    m = act_cl >= 0
+    tgroup = _group_keys(act.template[m], g.template_group)
+    frame = pd.DataFrame({"c": act_cl[m], "t": tgroup, "n": act.n[m]})
+    frame = frame[frame["t"] != 0]
+    sig = frame["t"].map(g.group_signature).fillna("")
+    total = np.bincount(frame["c"], weights=frame["n"], minlength=k)
+    kinds = {}
+    for name in ("reasoning", "agentic", "grading"):
+        sel = (sig == name).to_numpy()
+        kinds[name] = np.bincount(
+            frame["c"][sel], weights=frame["n"][sel], minlength=k
+        ) / np.maximum(total, 1)
+    distill_kinds = pd.DataFrame(kinds)
+    per_t = frame.groupby(["c", "t"], sort=False)["n"].sum().reset_index()
+    idx = per_t.groupby("c")["n"].idxmax()
+    top_template = np.zeros(k, dtype=np.int64)
+    top_share = np.zeros(k)
+    top_template[per_t.loc[idx, "c"].to_numpy()] = per_t.loc[idx, "t"].to_numpy()
+    top_share[per_t.loc[idx, "c"].to_numpy()] = per_t.loc[idx, "n"].to_numpy()
+    template_concentration = top_share / np.maximum(total, 1)
+
+    created = acc.created
+    burst = np.zeros(k)
+    if in_cluster.any():
+        burst = _burst(created[in_cluster], cl[in_cluster], sizes)
+    young = (acc.first_seen > 0) & (acc.first_seen - created < 7 * DAY)
+    young_share = np.bincount(cl[in_cluster], weights=young[in_cluster], minlength=k) / sizes
+    shapes = pd.Series(acc.email_shape).isin(MACHINE_SHAPES).to_numpy()
+    base_machine = shapes.mean() if n else 0.0
+    machine = np.bincount(cl[in_cluster], weights=shapes[in_cluster], minlength=k) / sizes
+    domains = pd.Series(acc.email_domain)
+    disposable = domains.isin(DISPOSABLE_DOMAINS).to_numpy()
+    disp = np.bincount(cl[in_cluster], weights=disposable[in_cluster], minlength=k) / sizes
+    req = acc.requests.astype(np.float64)
+    pop_median = float(np.median(req[req > 0])) if (req > 0).any() else 1.0
+    vol = _group_median(req[in_cluster], cl[in_cluster], k)
+    log_volume = np.log2(np.maximum(vol, 1) / max(pop_median, 1))
+
+    org_cons = _org_consistency(acc.org, domains, cl, k, sizes) * (1 - burst)
+    distill = distill_kinds.sum(axis=1).to_numpy()
+    family_sized = ((sizes <= 6) & (distill < 0.2) & (log_volume < 2)).astype(float)
+    families = (cov >= COVERAGE_STRONG).sum(axis=1)
+    feats = pd.DataFrame(
+        {
+            "families": families,
+            **{f"cov_{Family(f).label}": cov[:, f] for f in range(N_FAMILIES)},
+            "log_size": np.where(families >= 2, np.log2(sizes), 0.0),
+            "density": density,
+            "mean_weight": mean_weight,
+            "distill_share": distill,
+            "template_concentration": template_concentration,
+            "burst": burst,
+            "young_share": young_share,
+            "machine_email": np.clip(machine - base_machine, 0, 1),
+            "disposable_email": disp,
+            "log_volume": np.clip(log_volume, -2, 6),
+            "org_consistency": org_cons,
+            "family_sized": family_sized,
+            "single_family": (families <= 1).astype(float),
+        }
+    )
+    return ClusterTable(kept, members, feats[list(FEATURES)], distill_kinds, top_template)
+
+
+def breakdown(features: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """Each feature's contribution to the score's log-odds (plus the intercept)."""
+    w = weights or load_weights()
+    out = pd.DataFrame({"intercept": np.full(len(features), w.get("intercept", 0.0))})
+    for name in FEATURES:
+        out[name] = w.get(name, 0.0) * features[name].to_numpy(dtype=np.float64)
+    return out
+
+
+def score(features: pd.DataFrame, weights: dict[str, float] | None = None) -> np.ndarray:
+    """Logistic score in [0, 1] from cluster features."""
+    z = breakdown(features, weights).sum(axis=1).to_numpy()
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _members(cl: np.ndarray, k: int) -> list[np.ndarray]:
+    idx = np.flatnonzero(cl >= 0)
+    order = idx[np.argsort(cl[idx], kind="stable")]
+    bounds = np.searchsorted(cl[order], np.arange(k + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(k)]
+
+
+def _group_keys(template: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
+    if not mapping:
+        return template
+    s = pd.Series(template)
+    return s.map(mapping).fillna(s).astype(np.int64).to_numpy()
+
+
+def _group_median(values: np.ndarray, group: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros(k)
+    if len(values):
+        med = pd.Series(values).groupby(group).median()
+        out[med.index.to_numpy()] = med.to_numpy()
+    return out
+
+
+def _org_consistency(
+    org: np.ndarray, domains: pd.Series, cl: np.ndarray, k: int, sizes: np.ndarray
+) -> np.ndarray:
+    """Share of members in the modal declared org whose email is on one company domain."""
+    m = cl >= 0
+    frame = pd.DataFrame({"c": cl[m], "org": org[m], "dom": domains.to_numpy()[m]})
+    out = np.zeros(k)
+    has_org = frame[frame["org"].notna()]
+    if has_org.empty:
+        return out
+    modal_org = has_org.groupby("c")["org"].agg(lambda s: s.value_counts().index[0])
+    company = frame["dom"].notna() & ~frame["dom"].isin(FREE_PROVIDERS | DISPOSABLE_DOMAINS)
+    frame = frame.assign(company=company)
+    in_org = frame["org"].to_numpy() == modal_org.reindex(frame["c"]).to_numpy()
+    frame = frame.assign(in_org=in_org)
+    org_share = frame.groupby("c")["in_org"].sum()
+    comp = frame[frame["in_org"] & frame["company"]]
+    dom_share = (
+        comp.groupby("c")["dom"].agg(lambda s: s.value_counts().iloc[0])
+        if not comp.empty
+        else pd.Series(dtype=float)
+    )
+    out[org_share.index.to_numpy()] = org_share.to_numpy() / sizes[org_share.index.to_numpy()]
+    ds = np.zeros(k)
+    ds[dom_share.index.to_numpy()] = dom_share.to_numpy() / sizes[dom_share.index.to_numpy()]
+    return out * ds
