@@ -25,16 +25,18 @@ from graph.types import KIND_FAMILY, Family, Kind
 N_FAMILIES = len(Family)
 SIGNUP_BURST = 100  # internal kind: accounts created in the same hour, in a burst
 
+# Hard identifiers (a card, a device, a phone, an email, an API key) weigh double: sharing
+# one with many accounts is itself suspicious, unlike sharing an IP.
 DEFAULT_KIND_WEIGHT: dict[int, float] = {
-    Kind.CARD: 1.0,
+    Kind.CARD: 2.0,
     Kind.BIN_POSTCODE: 0.35,
     Kind.BILLING_NAME: 0.4,
     Kind.IP: 0.6,
     Kind.IP_RANGE: 0.25,
-    Kind.DEVICE: 1.0,
-    Kind.EMAIL: 1.0,
-    Kind.PHONE: 1.0,
-    Kind.API_KEY: 1.0,
+    Kind.DEVICE: 2.0,
+    Kind.EMAIL: 2.0,
+    Kind.PHONE: 2.0,
+    Kind.API_KEY: 2.0,
     Kind.ATTRIBUTE: 0.6,
     Kind.NAME: 0.15,
     Kind.USER_AGENT: 0.03,

@@ -26,9 +26,10 @@ from graph.data import DetectionInput
 from graph.signals.identity import DISPOSABLE_DOMAINS, FREE_PROVIDERS
 from graph.types import Family
 
-FAMILY_PRESENT = 0.1  # an edge's family contribution that counts as "this family ties them"
+FAMILY_PRESENT = 0.25  # an edge's family contribution that counts as "this family ties them"
 COVERAGE_STRONG = 0.5  # a family ties the cluster when it reaches half of the members
 MACHINE_SHAPES = ("name+digits", "random", "digits")
+BURST_MIN_SIZE = 5
 DAY = 86_400
 
 FEATURES = (
@@ -77,7 +78,11 @@ class ClusterTable:
 
 
 def _burst(created: np.ndarray, cluster: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Largest share of a cluster's members created within any 24 hours."""
+    """Largest share of a cluster's members created within any 24 hours.
+
+    Clusters smaller than ``BURST_MIN_SIZE`` get 0: two friends joining on the same day is
+    no burst.
+    """
     order = np.lexsort((created, cluster))
     c, t = cluster[order], created[order]
     key = c.astype(np.float64) * 1e11 + t
@@ -85,7 +90,7 @@ def _burst(created: np.ndarray, cluster: np.ndarray, sizes: np.ndarray) -> np.nd
     within = ends - np.arange(len(key))
     best = np.zeros(len(sizes))
     np.maximum.at(best, c, within)
-    return best / np.maximum(sizes, 1)
+    return np.where(sizes >= BURST_MIN_SIZE, best / np.maximum(sizes, 1), 0.0)
 
 
 def cluster_table(

@@ -126,6 +126,9 @@ class World:
     accounts: list[dict[str, Any]] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    # what each benign account stands for (household, campus, carrier, enterprise, research,
+    # cron, individual); the network name for planted accounts. Not part of the truth file.
+    roles: list[str] = field(default_factory=list)
     # requests, columnar: account index, epoch seconds, IPv4 as int, template, user agent
     req_account: list[np.ndarray] = field(default_factory=list)
     req_ts: list[np.ndarray] = field(default_factory=list)
@@ -220,6 +223,7 @@ class _Builder:
         self._ip_next = 0x0B000000  # residential pool starts at 11.0.0.0
         self._card = 0
         self._dev = 0
+        self.role = "individual"
 
     # ---- identifiers
     def template(self, t: str) -> int:
@@ -284,6 +288,7 @@ class _Builder:
             rec["org_id"] = org
         self.w.accounts.append(rec)
         self.w.labels.append(label)
+        self.w.roles.append(self.role if label == "benign" else label)
         return idx
 
     def add_card(
@@ -429,15 +434,18 @@ def _benign(b: _Builder) -> None:
     n_enterprise = int(p.n_benign * p.enterprise_share)
     n_cron = int(p.n_benign * p.cron_share)
     done = 0
+    b.role = "household"
     while done < n_family:  # households: one card, one home IP
         k = int(rng.integers(2, 6))
         card, home = b.card(), int(b.residential(1)[0])
         for _ in range(k):
             _benign_person(b, card=card if rng.random() < 0.8 else None, shared_home=home)
         done += k
+    b.role = "campus"
     campus_ips = b.fresh_ips(2, per_24=2)
     for _ in range(n_campus):
         _benign_person(b, ips=campus_ips)
+    b.role = "carrier"
     carrier_pool = b.fresh_ips(60, per_24=30)
     for _ in range(n_carrier):
         _benign_person(b, ips=carrier_pool[rng.integers(0, 60, size=1)], ip_pool=carrier_pool)
@@ -451,12 +459,14 @@ def _benign(b: _Builder) -> None:
         office = b.fresh_ips(int(rng.integers(1, 5)), per_24=4)
         card = b.card()
         research = rng.random() < 0.15  # a lab that legitimately runs reasoning evals
+        b.role = "research_lab" if research else "enterprise"
         internal = b.template(text.internal_template(rng, research=research))
         for _ in range(k):
             _benign_person(
                 b, ips=office, card=card, org=org, domain=domain, business=True, internal=internal
             )
         done += k
+    b.role = "cron"
     for _ in range(n_cron):  # cron jobs: one account each, top of every hour
         first, last = b.person()
         created = int(T0 - rng.integers(30 * DAY, 365 * DAY))
@@ -479,6 +489,7 @@ def _benign(b: _Builder) -> None:
         tpl = int(b.public_ids[0]) if rng.random() < 0.3 else int(rng.choice(b.personal_ids))
         n = len(ts)
         b.add_requests(np.full(n, idx), ts, np.full(n, server), np.full(n, tpl), np.zeros(n, int))
+    b.role = "individual"
     while len(b.w.accounts) < p.n_benign:
         _benign_person(b)
 
