@@ -141,7 +141,7 @@ def load_input(
         n=inc["n"].to_numpy(dtype=np.int64),
     )
 
-    act = pd.read_sql(text("SELECT account_id, window, template_key, n FROM activity"), conn)
+    act = pd.read_sql(text('SELECT account_id, "window", template_key, n FROM activity'), conn)
     act["a"] = index.get_indexer(act["account_id"])
     act = act[act["a"] >= 0]
     activity = Activity(

@@ -1,0 +1,36 @@
+"""Template fingerprints: robust to slot filling and light paraphrase, not to other tasks."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graph.signals.prompts import signature, skeleton, template_groups
+from graph.synthetic import text
+
+
+@given(st.integers(0, 10**9), st.integers(0, 10**9), st.text(alphabet="abcdef ", max_size=30))
+def test_slot_values_do_not_change_the_skeleton(a: int, b: int, quoted: str) -> None:
+    t = 'Solve problem {a}: what is {b} squared? Context: "{q}"'
+    assert skeleton(t.format(a=a, b=b, q=quoted)) == skeleton(t.format(a=1, b=2, q="x"))
+
+
+def test_light_paraphrases_group_and_other_tasks_do_not() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = text.DISTILL["reasoning"]
+    variants = [t for t in base] + [text.paraphrase(t, rng) for t in base]
+    skels = [skeleton(text.fill(t, rng)) for t in variants]
+    others = [skeleton(t.replace("{q}", "x")) for t in text.PUBLIC]
+    labels = template_groups(skels + others)
+    for i, _ in enumerate(base):
+        assert labels[i] == labels[i + len(base)]  # original and paraphrase together
+    assert len(set(labels[: len(base)])) == len(base)  # distinct templates stay distinct
+    assert not set(labels[: 2 * len(base)]) & set(labels[2 * len(base) :])
+
+
+def test_distillation_signatures() -> None:
+    assert signature(skeleton(text.DISTILL["agentic"][0])) == "agentic"
+    assert signature(skeleton(text.DISTILL["grading"][0])) == "grading"
+    assert signature(skeleton("Translate into French: hello")) is None
