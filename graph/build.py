@@ -50,6 +50,7 @@ class BuildParams:
     public_cap: int = 256
     kind_weight: dict[int, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHT))
     family_weight: tuple[float, ...] = (1.0, 1.0, 1.0, 0.8, 1.0)  # indexed by Family
+    timing_cap: int = 128  # a busier (window, template) cell is a rush hour, not a signal
     timing_min_shared: int = 3
     timing_min_lift: float = 2.0
     timing_null_factor: float = 1.5  # people are active ~2/3 of the day
@@ -108,6 +109,14 @@ def _dedupe_pairs(account: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.
     return a[keep], k[keep]
 
 
+def _codes(kind: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense code per (kind, key) pair (hash-based, no sort) and the (kind, key) of each code."""
+    codes = pd.DataFrame({"k": kind, "v": key}).groupby(["k", "v"], sort=False).ngroup().to_numpy()
+    first = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return codes.astype(np.int64), np.stack([kind[first], key[first]], axis=1)
+
+
 def _group_df(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For sorted keys: the dense value index of each row and the size of its group."""
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
@@ -117,13 +126,19 @@ def _group_df(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pair_sums(n: int, account: np.ndarray, col: np.ndarray, w: np.ndarray) -> sp.coo_matrix:
-    """Upper triangle of B @ B.T for B[account, col] = sqrt(w)."""
+    """Upper triangle of B @ B.T for B[account, col] = sqrt(w).
+
+    The product is symmetric; its upper triangle is cut straight from the CSR arrays
+    (scipy's ``triu`` cost as much as the product itself).
+    """
     if len(account) == 0:
         return sp.coo_matrix((n, n))
     ncols = int(col.max()) + 1
     b = sp.csr_matrix((np.sqrt(w), (account, col)), shape=(n, ncols))
-    prod = sp.triu(b @ b.T, k=1).tocoo()
-    return prod
+    prod = (b @ b.T).tocsr()
+    rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(prod.indptr))
+    upper = rows < prod.indices
+    return sp.coo_matrix((prod.data[upper], (rows[upper], prod.indices[upper])), shape=(n, n))
 
 
 def template_grouping(inp: DetectionInput, seed: int) -> tuple[dict[int, int], dict[int, str]]:
@@ -198,27 +213,36 @@ def _timing(act: Activity, n: int, p: BuildParams) -> Timing:
     Two busy accounts share windows by chance, so each pair's count is compared with what
     independent accounts would share: ``windows(a) * windows(b) / windows in the data``.
     A popular template is no reason to drop its cells: two strangers using it rarely share a
-    window, and cells busier than ``public_cap`` accounts are dropped.
+    window, and cells busier than ``timing_cap`` accounts are dropped.
     """
     empty = Timing(sp.coo_matrix((n, n)), np.zeros(0), 0)
     m = act.template != 0
     if not m.any():
         return empty
-    tpl_codes = np.unique(act.template[m], return_inverse=True)[1].astype(np.int64)
+    tpl_codes = pd.factorize(act.template[m])[0].astype(np.int64)
     cell = act.window[m].astype(np.int64) * (int(tpl_codes.max()) + 1) + tpl_codes
     a, k = _dedupe_pairs(act.account[m], cell)
     col, df = _group_df(k)
-    keep = (df >= 2) & (df <= p.public_cap)
+    keep = (df >= 2) & (df <= p.timing_cap)
     if not keep.any():
         return empty
-    col = np.unique(col[keep], return_inverse=True)[1]
+    col = pd.factorize(col[keep])[0]
     counts = _pair_sums(n, a[keep], col, np.ones(int(keep.sum())))
-    wa, ww = _dedupe_pairs(act.account, act.window)
-    active = np.bincount(wa, minlength=n).astype(np.float64)
-    first = np.full(n, np.iinfo(np.int64).max)
-    last = np.full(n, np.iinfo(np.int64).min)
-    np.minimum.at(first, wa, ww)
-    np.maximum.at(last, wa, ww)
+    enough = counts.data >= p.timing_min_shared  # most pairs share one cell by chance: drop now
+    counts = sp.coo_matrix(
+        (counts.data[enough], (counts.row[enough], counts.col[enough])), shape=(n, n)
+    )
+    # per account: distinct active windows, first and last window (sorted, no ufunc.at)
+    order = np.lexsort((act.window, act.account))
+    sa, sw = act.account[order], act.window[order]
+    new = np.r_[True, (sa[1:] != sa[:-1]) | (sw[1:] != sw[:-1])]
+    active = np.bincount(sa[new], minlength=n).astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, sa[1:] != sa[:-1]])
+    ends = np.r_[starts[1:], len(sa)] - 1
+    first = np.zeros(n, dtype=np.int64)
+    last = np.zeros(n, dtype=np.int64)
+    first[sa[starts]] = sw[starts]
+    last[sa[starts]] = sw[ends]
     r, c = counts.row, counts.col
     span_r = (last[r] - first[r] + 1).astype(np.float64)
     span_c = (last[c] - first[c] + 1).astype(np.float64)
@@ -244,9 +268,7 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
     keys = np.concatenate([keys, bursts.key])
 
     # one value space per kind: (kind, key) -> dense code
-    kind_key = np.stack([kind, keys], axis=1)
-    uniq_kk, value_code = np.unique(kind_key, axis=0, return_inverse=True)
-    value_code = value_code.ravel()
+    value_code, uniq_kk = _codes(kind, keys)
     a, v = _dedupe_pairs(account, value_code)
     _, df = _group_df(v)
     vkind = uniq_kk[v, 0]
@@ -269,7 +291,7 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
     for f in range(N_FAMILIES):
         m = (vfam == f) & (w > 0)
         if m.any():
-            cols = np.unique(v[m], return_inverse=True)[1]
+            cols = pd.factorize(v[m])[0]
             parts.append((f, _pair_sums(n, a[m], cols, w[m])))
 
     act = inp.activity
@@ -327,10 +349,9 @@ def _combine(
     fam = np.concatenate(fams)
     pair = r * n + c
     uniq, inv = np.unique(pair, return_inverse=True)
-    out = np.zeros((len(uniq), N_FAMILIES), dtype=np.float64)
     # timing's burst and co-activity parts add up, then saturate again
-    np.add.at(out, (inv, fam), val)
-    out = np.minimum(out, 0.999)
+    out = np.bincount(inv * N_FAMILIES + fam, weights=val, minlength=len(uniq) * N_FAMILIES)
+    out = np.minimum(out.reshape(len(uniq), N_FAMILIES), 0.999)
     return (uniq // n).astype(np.int32), (uniq % n).astype(np.int32), out.astype(np.float32)
 
 

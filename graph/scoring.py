@@ -26,7 +26,7 @@ from graph.data import DetectionInput
 from graph.signals.identity import DISPOSABLE_DOMAINS, FREE_PROVIDERS
 from graph.types import Family
 
-FAMILY_PRESENT = 0.25  # an edge's family contribution that counts as "this family ties them"
+FAMILY_PRESENT = 0.2  # an edge's family contribution that counts as "this family ties them"
 COVERAGE_STRONG = 0.5  # a family ties the cluster when it reaches half of the members
 MACHINE_SHAPES = ("name+digits", "random", "digits")
 BURST_MIN_SIZE = 5

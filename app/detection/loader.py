@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
 from graph.types import Kind
@@ -41,8 +41,9 @@ def load_input(
     """Everything detection reads, counts for the run record, and the display text of the
     values this loader derived itself (BIN + postcode, attributes)."""
     derived: dict[tuple[int, int], str] = {}
-    acc = pd.read_sql(
-        text(
+    acc = _read(
+        conn,
+        (
             "SELECT a.id, a.created_at, a.org_id, a.email_domain, a.email_shape, a.attributes, "
             "a.signup_ip_key, a.signup_prefix_key, a.email_key, a.phone_key, a.device_key, "
             "a.name_key, a.user_agent_key, "
@@ -50,7 +51,6 @@ def load_input(
             "COALESCE(u.first_seen, 0) AS first_seen "
             "FROM accounts a LEFT JOIN account_usage u ON u.account_id = a.id ORDER BY a.id"
         ),
-        conn,
     )
     index = pd.Index(acc["id"])
     accounts = Accounts(
@@ -90,12 +90,10 @@ def load_input(
             )
         )
 
-    pm = pd.read_sql(
-        text(
-            "SELECT account_id, fingerprint_key, bin, billing_postcode, billing_name_key "
-            "FROM payment_methods"
-        ),
+    pm = _read(
         conn,
+        "SELECT account_id, fingerprint_key, bin, billing_postcode, billing_name_key "
+        "FROM payment_methods",
     )
     pm["a"] = index.get_indexer(pm["account_id"])
     pm = pm[pm["a"] >= 0]
@@ -124,15 +122,11 @@ def load_input(
     )
 
     kinds = ",".join(str(int(k)) for k in LINK_OBSERVATION_KINDS)
-    obs = pd.read_sql(
-        text(f"SELECT account_id, kind, value_key, n FROM observations WHERE kind IN ({kinds})"),
-        conn,
+    _account_index_table(conn, acc["id"].tolist())
+    obs = _read_by_account(
+        conn, "observations", "t.kind, t.value_key, t.n", 4, f"WHERE t.kind IN ({kinds})"
     )
-    obs["a"] = index.get_indexer(obs["account_id"])
-    obs = obs[obs["a"] >= 0]
-    parts.append(
-        pd.DataFrame({"a": obs["a"], "kind": obs["kind"], "key": obs["value_key"], "n": obs["n"]})
-    )
+    parts.append(pd.DataFrame({"a": obs[0], "kind": obs[1], "key": obs[2], "n": obs[3]}))
     inc = pd.concat(parts, ignore_index=True)
     incidence = Incidence(
         account=inc["a"].to_numpy(dtype=np.int32),
@@ -140,33 +134,92 @@ def load_input(
         key=inc["key"].to_numpy(dtype=np.int64),
         n=inc["n"].to_numpy(dtype=np.int64),
     )
+    del parts, inc
 
-    act = pd.read_sql(text('SELECT account_id, "window", template_key, n FROM activity'), conn)
-    act["a"] = index.get_indexer(act["account_id"])
-    act = act[act["a"] >= 0]
+    act = _read_by_account(conn, "activity", 't."window", t.template_key, t.n', 4)
     activity = Activity(
-        account=act["a"].to_numpy(dtype=np.int32),
-        window=act["window"].to_numpy(dtype=np.int64),
-        template=act["template_key"].to_numpy(dtype=np.int64),
-        n=act["n"].to_numpy(dtype=np.int64),
+        account=act[0],
+        window=act[1],
+        template=act[2],
+        n=act[3],
         window_seconds=window_seconds,
     )
-    tpl = pd.read_sql(
-        text("SELECT value_key, value FROM observed_values WHERE kind = :k ORDER BY value_key"),
+    tpl = _read(
         conn,
-        params={"k": int(Kind.TEMPLATE)},
+        f"SELECT value_key, value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)} "
+        "ORDER BY value_key",
     )
     templates = Templates(
         key=tpl["value_key"].to_numpy(dtype=np.int64), skeleton=tpl["value"].tolist()
     )
     counts = {
         "accounts": len(accounts),
-        "incidence_rows": len(inc),
-        "activity_rows": len(act),
+        "incidence_rows": len(incidence.account),
+        "activity_rows": len(activity.account),
         "templates": len(tpl),
         "payment_methods": len(pm),
     }
     return DetectionInput(accounts, incidence, activity, templates), counts, derived
+
+
+def _read(conn: Connection, sql: str) -> pd.DataFrame:
+    """Run ``sql`` on the driver's own cursor: SQLAlchemy's Row objects cost more than the
+    fetch itself for millions of rows (measured: 1.6 s on top of 1.1 s at 20k accounts)."""
+    raw: Any = conn.connection.driver_connection
+    cur = raw.cursor()
+    try:
+        cur.execute(sql)
+        columns = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _account_index_table(conn: Connection, ids: list[str]) -> None:
+    """A temporary id -> row table, so high-volume reads join to it and return integers only
+    (measured at 100k accounts: 3.7 s instead of 5.6 s for the activity table)."""
+    raw: Any = conn.connection.driver_connection
+    cur = raw.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS _acct_idx (id text PRIMARY KEY, idx integer)"
+            )
+            cur.execute("TRUNCATE _acct_idx")
+            with cur.copy("COPY _acct_idx (id, idx) FROM STDIN") as copy:
+                for i, a in enumerate(ids):
+                    copy.write_row((a, i))
+            cur.execute("ANALYZE _acct_idx")
+        else:
+            cur.execute("DROP TABLE IF EXISTS temp._acct_idx")
+            cur.execute(
+                "CREATE TEMP TABLE _acct_idx (id TEXT PRIMARY KEY, idx INTEGER) WITHOUT ROWID"
+            )
+            cur.executemany(
+                "INSERT INTO _acct_idx VALUES (?, ?)", zip(ids, range(len(ids)), strict=True)
+            )
+    finally:
+        cur.close()
+
+
+def _read_by_account(
+    conn: Connection, table: str, columns: str, width: int, where: str = "", chunk: int = 1_000_000
+) -> list[np.ndarray]:
+    """Stream a high-volume table keyed by account id as integer arrays: the account column
+    becomes the account's row (rows of accounts not ingested yet are left out)."""
+    raw: Any = conn.connection.driver_connection
+    cur = raw.cursor()
+    sql = f"SELECT i.idx, {columns} FROM {table} t JOIN _acct_idx i ON i.id = t.account_id {where}"
+    parts: list[np.ndarray] = []
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(chunk):
+            parts.append(np.array(rows, dtype=np.int64))
+    finally:
+        cur.close()
+    data = np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
+    return [data[:, 0].astype(np.int32)] + [data[:, i] for i in range(1, width)]
 
 
 def _objects(series: pd.Series) -> np.ndarray:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Cluster,
-    ClusterEdge,
     ClusterMember,
     ClusterSnapshot,
     DetectionRun,
@@ -102,19 +101,3 @@ def mark_gone(session: Session, ids: Sequence[str], run_id: str, now: datetime) 
                 version=Cluster.version + 1,
             )
         )
-
-
-__all__ = [
-    "ClusterEdge",
-    "ClusterMember",
-    "ClusterSnapshot",
-    "all_cluster_ids",
-    "bulk_insert",
-    "existing_clusters",
-    "latest_completed_run",
-    "mark_gone",
-    "prompt_samples",
-    "run_cluster_counts",
-    "run_members",
-    "running_run",
-]

@@ -7,6 +7,8 @@ run's clusters stay the ones served, since readers always take the latest *compl
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -60,13 +62,42 @@ def input_digest(inp: DetectionInput) -> str:
     return h.hexdigest()
 
 
+def _runner() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _alive(runner: dict[str, Any]) -> bool:
+    """False only when we can tell: same host and the process is gone."""
+    if runner.get("host") != socket.gethostname() or not runner.get("pid"):
+        return True
+    try:
+        os.kill(int(runner["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def start_run(ctx: Context, params: DetectParams) -> str:
-    """Create the run record (status ``running``); refuse if another run is running."""
+    """Create the run record (status ``running``); refuse if another run is running.
+
+    A run left ``running`` by a process on this host that no longer exists (killed, machine
+    restarted) is marked failed instead of blocking detection forever.
+    """
     run_id = "run_" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "_" + uuid.uuid4().hex[:6]
     with transaction(ctx.sessions) as s:
         running = repo.running_run(s)
         if running is not None:
-            raise RunInProgress(running.id)
+            runner = (running.counts or {}).get("runner", {})
+            if _alive(runner):
+                raise RunInProgress(running.id)
+            running.status = "failed"
+            running.finished_at = datetime.now(UTC)
+            running.error = (
+                f"the process running it (pid {runner.get('pid')}) ended without finishing"
+            )
+            running.progress = None
         s.add(
             DetectionRun(
                 id=run_id,
@@ -77,7 +108,7 @@ def start_run(ctx: Context, params: DetectParams) -> str:
                 seed=params.seed,
                 code_version=code_version(),
                 timings={},
-                counts={},
+                counts={"runner": _runner()},
                 progress="starting",
             )
         )
@@ -261,6 +292,7 @@ def _persist(
         counts = {
             **load_counts,
             **result.counts,
+            "runner": _runner(),
             "new_clusters": len(new_rows),
             "gone_clusters": len(gone),
             "regrown_clusters": regrown,

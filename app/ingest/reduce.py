@@ -179,7 +179,8 @@ class Aggregates:
 def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: int) -> Aggregates:
     """Group request columns into observation, activity, usage and sample rows."""
     n = len(cols)
-    acct_codes, acct_names = pd.factorize(pd.Series(cols.account), sort=False)
+    # sorted codes: grouping by code then yields rows in primary-key order (see below)
+    acct_codes, acct_names = pd.factorize(pd.Series(cols.account), sort=True)
     frames = []
     for kind in OBS_KINDS:
         keys = cols.values[kind]
@@ -191,7 +192,7 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
         )
     long = pd.concat(frames, ignore_index=True)
     obs = (
-        long.groupby(["a", "kind", "value_key"], sort=False)["ts"]
+        long.groupby(["a", "kind", "value_key"], sort=True)["ts"]
         .agg(n="size", first_seen="min", last_seen="max")
         .reset_index()
     )
@@ -205,7 +206,7 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
                 "template_key": cols.values[Kind.TEMPLATE],
             }
         )
-        .groupby(["a", "window", "template_key"], sort=False)
+        .groupby(["a", "window", "template_key"], sort=True)
         .size()
         .reset_index(name="n")
     )
@@ -215,7 +216,7 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
         pd.DataFrame(
             {"a": acct_codes, "ts": cols.ts, "i": cols.input_tokens, "o": cols.output_tokens}
         )
-        .groupby("a", sort=False)
+        .groupby("a", sort=True)
         .agg(
             requests=("ts", "size"),
             input_tokens=("i", "sum"),
@@ -241,10 +242,10 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
         account_id=acct_names[samples["a"].to_numpy()],
         text=[(cols.prompts[i] or "")[:SAMPLE_CHARS] for i in samples["i"].to_numpy()],
     )
-    # Rows sorted by primary key make the database's B-tree inserts sequential.
+    # Rows come out sorted by primary key, which makes the B-tree inserts sequential.
     return Aggregates(
-        observations=obs.drop(columns="a").sort_values(["account_id", "kind", "value_key"]),
-        activity=act.drop(columns="a").sort_values(["account_id", "window", "template_key"]),
-        usage=usage.drop(columns="a").sort_values("account_id"),
+        observations=obs.drop(columns="a"),
+        activity=act.drop(columns="a"),
+        usage=usage.drop(columns="a"),
         samples=samples[["template_key", "account_id", "ts", "text"]],
     )

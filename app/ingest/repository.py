@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -62,13 +62,41 @@ class _Upsert:
             action = f"DO UPDATE SET {sets}"
         return f"INSERT INTO {self.table} ({cols}) VALUES ({marks}) ON CONFLICT ({target}) {action}"
 
-    def run(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
+    def run(self, session: Session, rows: list[tuple[Any, ...]]) -> int:
+        """Upsert ``rows``; return how many rows were inserted or updated."""
         if not rows:
-            return
+            return 0
         conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            return self._run_copy(conn, rows)
         sql = self.sql(conn.dialect.name)
+        changed = 0
         for start in range(0, len(rows), 50_000):
-            conn.exec_driver_sql(sql, rows[start : start + 50_000])
+            result = conn.exec_driver_sql(sql, rows[start : start + 50_000])
+            changed += max(result.rowcount, 0)
+        return changed
+
+    def _run_copy(self, conn: Any, rows: list[tuple[Any, ...]]) -> int:
+        """PostgreSQL: COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT.
+
+        psycopg's executemany managed 15k rows/s here; COPY is an order of magnitude faster.
+        """
+        cur = conn.connection.driver_connection.cursor()
+        tmp = f"_in_{self.table}"
+        cols = ", ".join(f'"{c}"' for c in self.columns)
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {tmp} (LIKE {self.table} INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+        )
+        cur.execute(f"TRUNCATE {tmp}")
+        with cur.copy(f"COPY {tmp} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        select_sql = self.sql("postgresql").replace(
+            f"VALUES ({', '.join('%s' for _ in self.columns)})", f"SELECT {cols} FROM {tmp}"
+        )
+        cur.execute(select_sql)
+        return int(cur.rowcount)
 
 
 def _tuples(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
@@ -131,20 +159,39 @@ def upsert_payments(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def insert_request_keys(session: Session, keys: np.ndarray) -> np.ndarray:
-    """Store request digests; return a mask of those not seen before (first in batch wins)."""
+    """Store request digests; return a mask of those not seen before (first in batch wins).
+
+    Fast path: insert them all, ignoring conflicts, inside a savepoint; if every one was new
+    (the usual case) that is all. Otherwise roll the savepoint back, look up which existed,
+    and insert the rest.
+    """
     if len(keys) == 0:
         return np.zeros(0, dtype=bool)
     uniq, first = np.unique(keys, return_index=True)
-    existing: set[int] = set()
-    table: Table = RequestKey.__table__  # type: ignore[assignment]
-    for start in range(0, len(uniq), _CHUNK):
-        part = uniq[start : start + _CHUNK].tolist()
-        existing.update(session.scalars(select(table.c.key).where(table.c.key.in_(part))))
-    is_new = ~np.isin(uniq, np.fromiter(existing, dtype=np.int64, count=len(existing)))
-    _REQUEST_KEYS.run(session, [(k,) for k in uniq[is_new].tolist()])  # sorted by np.unique
+    rows = [(k,) for k in uniq.tolist()]
+    savepoint = session.begin_nested()
+    if _REQUEST_KEYS.run(session, rows) == len(rows):
+        savepoint.commit()
+        is_new = np.ones(len(uniq), dtype=bool)
+    else:
+        savepoint.rollback()
+        existing = _existing_keys(session, uniq)
+        is_new = ~np.isin(uniq, existing)
+        _REQUEST_KEYS.run(session, [(k,) for k in uniq[is_new].tolist()])
     mask = np.zeros(len(keys), dtype=bool)
     mask[first[is_new]] = True
     return mask
+
+
+def _existing_keys(session: Session, keys: np.ndarray) -> np.ndarray:
+    conn = session.connection()
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    found: list[int] = []
+    for start in range(0, len(keys), 900):
+        part = keys[start : start + 900].tolist()
+        sql = f'SELECT "key" FROM request_keys WHERE "key" IN ({", ".join(mark for _ in part)})'
+        found.extend(r[0] for r in conn.exec_driver_sql(sql, tuple(part)))
+    return np.asarray(found, dtype=np.int64)
 
 
 def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> None:

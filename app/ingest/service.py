@@ -113,7 +113,7 @@ class Ingestor:
         pending: deque[Future[Prepared]] = deque()
         for first, lines in chunks:
             pending.append(pool.submit(prepare_in_worker, first, lines))
-            if len(pending) > self.workers:
+            if len(pending) >= self.workers:  # bounded: memory stays flat however long the file
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()

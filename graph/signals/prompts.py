@@ -9,20 +9,27 @@ LSH over the distinct skeletons only (see :func:`template_groups`).
 'think step by step: what is <n> * <n>?'
 >>> skeleton('Translate "good morning" into French') == skeleton('Translate "hello" into French')
 True
+>>> skeleton('Summarise: "' + "lorem ipsum " * 500) == skeleton('Summarise: "short text"')
+True
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 SKELETON_CHARS = 240
+PROMPT_CHARS = 1000  # templates show in the opening; long pasted documents are not read
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_QUOTED = re.compile(r"\"[^\"]{0,400}\"|'[^']{0,400}'|“[^”]{0,400}”|`[^`]{0,400}`")
+# quoted text to its closing quote, or to the end when the prompt was cut inside a quote
+_QUOTED = re.compile(r"\"[^\"]*(?:\"|$)|“[^”]*(?:”|$)|`[^`]*(?:`|$)|(?<!\w)'[^']*(?:'|$)")
 _NUMBERISH = re.compile(r"\b[0-9a-f]{8,}\b|\b\w*\d\w*\b")
 
 
@@ -32,7 +39,7 @@ def skeleton(prompt: str) -> str:
     Each mask runs only when a cheap substring test says it can match: this is on the
     ingest hot path (one call per request).
     """
-    text = prompt[: SKELETON_CHARS * 4].lower()
+    text = prompt[:PROMPT_CHARS].lower()
     if "http" in text or "www." in text:
         text = _URL.sub("<url>", text)
     if "@" in text:
@@ -73,6 +80,26 @@ def signature(skel: str) -> str | None:
     return None
 
 
+def _signatures(
+    skeletons: Sequence[str], a: np.ndarray, b: np.ndarray, prime: np.uint64, chunk: int = 4096
+) -> np.ndarray:
+    """MinHash signatures, vectorised over chunks of skeletons (no per-skeleton numpy call)."""
+    n, num_perm = len(skeletons), len(a)
+    sigs = np.empty((n, num_perm), dtype=np.uint64)
+    for lo in range(0, n, chunk):
+        part = skeletons[lo : lo + chunk]
+        shingle_sets = [_shingles(s) for s in part]
+        owner = np.repeat(np.arange(len(part)), [len(x) for x in shingle_sets])
+        hashes = np.fromiter(
+            (hash_bytes(x) for sh in shingle_sets for x in sh), dtype=np.uint64, count=len(owner)
+        )
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        with np.errstate(over="ignore"):
+            perm = (hashes[:, None] * a[None, :] + b[None, :]) % prime
+        sigs[lo : lo + len(part)] = np.minimum.reduceat(perm, starts, axis=0)
+    return sigs
+
+
 def _shingles(text: str, k: int = 4) -> set[bytes]:
     words = text.split()
     if len(words) < k:
@@ -106,35 +133,24 @@ def template_groups(
     prime = np.uint64((1 << 61) - 1)
     a = rng.integers(1, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
     b = rng.integers(0, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
-    sigs = np.empty((n, num_perm), dtype=np.uint64)
-    for i, skel in enumerate(skeletons):
-        hashes = np.fromiter((hash_bytes(s) for s in _shingles(skel)), dtype=np.uint64, count=-1)
-        with np.errstate(over="ignore"):
-            perm = (hashes[:, None] * a[None, :] + b[None, :]) % prime
-        sigs[i] = perm.min(axis=0)
-    parent = np.arange(n)
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = int(parent[x])
-        return x
-
+    sigs = _signatures(skeletons, a, b, prime)
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
     for band in range(bands):
         chunk = np.ascontiguousarray(sigs[:, band * rows : (band + 1) * rows])
         keys = chunk.view(np.dtype((np.void, chunk.dtype.itemsize * rows))).ravel()
         order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        same = sorted_keys[1:] == sorted_keys[:-1]
-        for j in np.flatnonzero(same):
-            ra, rb = find(int(order[j])), find(int(order[j + 1]))
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    return np.array([find(i) for i in range(n)])
+        same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
+        src.append(order[same])
+        dst.append(order[same + 1])
+    s_, d_ = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(s_)), (s_, d_)), shape=(n, n))
+    comp = connected_components(graph, directed=False)[1]
+    first = np.full(comp.max() + 1, n)
+    np.minimum.at(first, comp, np.arange(n))
+    return first[comp]
 
 
 def hash_bytes(data: bytes) -> int:
-    """A stable 64-bit hash (unkeyed; for shingles and skeleton ids, never personal data)."""
-    import hashlib
-
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    """A stable 32-bit hash for shingles (CRC-32: in C, and the same in every process)."""
+    return zlib.crc32(data)

@@ -225,3 +225,76 @@ def internal_template(rng: np.random.Generator, *, research: bool = False) -> st
     team = TEAMS[int(rng.integers(len(TEAMS)))]
     task = TASKS[int(rng.integers(len(TASKS)))]
     return f'{words} {team} assistant: {task} following our style guide: "{{q}}"'
+
+
+_OPERATOR_PARTS = {
+    "reasoning": (
+        [
+            "Solve the following problem.",
+            "You are a careful mathematician.",
+            "Answer the question below.",
+            "Consider this task.",
+            "Here is a puzzle for you.",
+        ],
+        [
+            "Think step by step and show all of your reasoning",
+            "Reason through it step by step, explaining every intermediate result",
+            "Provide a detailed chain of thought listing each deduction",
+            "Show your work step by step",
+            "Explain your reasoning carefully at each stage",
+        ],
+        [
+            "then give the final answer in a box",
+            "and finish with 'ANSWER:'",
+            "then state the answer on its own line",
+            "and end with the final result in bold",
+        ],
+    ),
+    "agentic": (
+        [
+            "You are an autonomous agent with these available tools: search, python, browser.",
+            "Act as an agent. Available tools: shell, editor.",
+            "You are an agent that can call tools (sql, http, calculator).",
+        ],
+        [
+            "Emit each tool_call as JSON, then the observation",
+            "For every step print Thought, Action, Action Input and Observation",
+            "Return one function call per step and wait for its result",
+        ],
+        ["until the task is done", "until you can answer", "then summarise what you did"],
+    ),
+    "grading": (
+        [
+            "Grade the following answer.",
+            "You are an expert grader.",
+            "Evaluate the response below.",
+        ],
+        [
+            "Score it on a scale of 1 to {n} against the rubric",
+            "Use the rubric and justify every point deducted",
+            "Apply the rubric, scoring each criterion",
+        ],
+        ["then output the score", "and return JSON with the score", "then give a verdict"],
+    ),
+}
+_ITEMS = ["Problem {n}", "Question {n}", "Item {n}", "Task {n}", "Case {n}"]
+
+
+def operator_templates(rng: np.random.Generator, kind: str, count: int) -> list[str]:
+    """``count`` distillation templates in one operator's own wording.
+
+    Operators write their own prompts: two networks rarely share a template body, though
+    every one of these carries the distillation signature of ``kind``.
+    """
+    openers, instructions, finals = _OPERATOR_PARTS[kind]
+    out: list[str] = []
+    while len(out) < count:
+        t = (
+            f"{openers[int(rng.integers(len(openers)))]} "
+            f"{instructions[int(rng.integers(len(instructions)))]}, "
+            f"{finals[int(rng.integers(len(finals)))]}. "
+            f'{_ITEMS[int(rng.integers(len(_ITEMS)))]}: "{{q}}"'
+        )
+        if t not in out:
+            out.append(t)
+    return out

@@ -574,9 +574,10 @@ def _net_accounts(
     return np.array(out)
 
 
-def _distill(b: _Builder, kind: str, variants: int = 2) -> list[int]:
+def _distill(b: _Builder, kind: str, variants: int = 2, count: int = 2) -> list[int]:
+    """This operator's distillation templates, each with light paraphrases."""
     out = []
-    for t in text.DISTILL[kind]:
+    for t in text.operator_templates(b.rng, kind, count):
         out.append(b.template(t))
         for _ in range(variants):
             out.append(b.template(text.paraphrase(t, b.rng)))

@@ -236,3 +236,28 @@ def test_world_files_roundtrip(tmp_path: Path, small_world: World) -> None:
     data, truth = write_world(small_world, tmp_path)
     assert read_truth(truth) == dict(small_world.truth())
     assert data.stat().st_size > 0
+
+
+def test_a_run_whose_process_died_does_not_block_the_next(ctx: Context) -> None:
+    import socket
+
+    dead = service.start_run(ctx, DetectParams())
+    with ctx.sessions() as s, s.begin():
+        s.execute(
+            update(DetectionRun)
+            .where(DetectionRun.id == dead)
+            .values(counts={"runner": {"host": socket.gethostname(), "pid": 2**22 + 12345}})
+        )
+    fresh = service.start_run(ctx, DetectParams())
+    with ctx.sessions() as s:
+        old = s.get(DetectionRun, dead)
+        assert old is not None and old.status == "failed"
+        assert "ended without finishing" in (old.error or "")
+    assert fresh != dead
+
+
+def test_demo_command_runs_the_whole_flow(cli_env: dict[str, str], tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "demo"), "--benign", "800"])
+    assert r.exit_code == 0, r.output
+    assert "FLAG" in r.stdout and "accounts sharing" in r.stdout
+    assert (tmp_path / "demo" / "truth.csv").exists()

@@ -1,0 +1,178 @@
+"""Detection speed, memory and quality on generated worlds, every engine side by side.
+
+    python benchmarks/detect.py [--sizes 100000 1000000] [--louvain-max 200000]
+
+For each size: generate a world (networks planted in proportion), ingest it into a fresh
+SQLite database (setup, not timed here; see benchmarks/ingest.py), then time
+`hydrascope detect` end to end from the database to persisted clusters as a whole process
+(peak memory sampled from /proc), with its per-stage timings. Then, in this process, build
+the graph once and run every community engine on it with the same scoring, timing each and
+evaluating flagged precision/recall against the ground truth. python-louvain is skipped
+above --louvain-max accounts (it did not finish in 20 minutes at 1M nodes). Writes
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._measure import run_measured  # noqa: E402
+from benchmarks._world import SECRET, git_rev, machine, today  # noqa: E402
+from graph import evaluate  # noqa: E402
+from graph.build import build_graph  # noqa: E402
+from graph.community import DEFAULT_RESOLUTION, ENGINES, detect_communities  # noqa: E402
+from graph.scoring import cluster_table, score  # noqa: E402
+from graph.synthetic.world import WorldParams, generate_world, scaled_networks  # noqa: E402
+
+
+def run_size(size: int, louvain_max: int, workers: int) -> dict[str, object]:
+    copies = max(1, size // 20_000)
+    params = WorldParams(n_benign=size - copies * 952, seed=2026, networks=scaled_networks(copies))
+    t0 = time.perf_counter()
+    world = generate_world(params)
+    truth = dict(world.truth())
+    n_req = world.n_requests
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "world.ndjson"
+        with data.open("wb") as fh:
+            for rec in world.records():
+                fh.write(orjson.dumps(rec) + b"\n")
+        del world
+        gen_s = time.perf_counter() - t0
+        env = dict(
+            os.environ,
+            HYDRASCOPE_DATABASE_URL=f"sqlite:///{tmp}/w.db",
+            HYDRASCOPE_SECRET_KEY=SECRET,
+            HYDRASCOPE_DEV_MODE="0",
+        )
+        exe = str(Path(sys.executable).with_name("hydrascope"))
+        assert run_measured([exe, "db", "upgrade"], env=env).returncode == 0
+        ing = run_measured([exe, "ingest", "--workers", str(workers), str(data)], env=env)
+        assert ing.returncode == 0, ing.stderr
+        data.unlink()
+        det = run_measured([exe, "detect", "--json"], env=env)
+        assert det.returncode == 0, det.stderr
+        out = orjson.loads(det.stdout)
+        print(
+            f"{size}: generated {gen_s:.0f} s, ingest {ing.seconds:.0f} s, detect {det.seconds:.1f} s "
+            f"peak {det.peak_bytes / 2**30:.2f} GiB",
+            file=sys.stderr,
+        )
+
+        from app.config import Settings
+        from app.context import Context
+        from app.detection.loader import load_input
+
+        ctx = Context(Settings(database_url=f"sqlite:///{tmp}/w.db", secret_key=SECRET))
+        with ctx.engine.connect() as conn:
+            inp, _, _ = load_input(conn, ctx.settings.activity_window_seconds)
+        ctx.close()
+    g = build_graph(inp)
+    ids = inp.accounts.ids
+    engines = []
+    for engine in ENGINES:
+        if engine == "louvain" and size > louvain_max:
+            engines.append({"engine": engine, "skipped": True})
+            continue
+        t = time.perf_counter()
+        labels = detect_communities(g.n, g.src, g.dst, g.weight, engine=engine, seed=0)
+        secs = time.perf_counter() - t
+        table = cluster_table(inp, g, labels)
+        s = score(table.features)
+        found = [
+            (ids[m].tolist(), float(sc), bool(sc >= 0.5))
+            for m, sc in zip(table.members, s, strict=True)
+        ]
+        m = evaluate(found, truth)
+        engines.append({"engine": engine, "seconds": secs, "clusters": len(np.unique(labels)), **m})
+        print(
+            f"  {engine}: {secs:.1f} s precision {m['precision']} recall {m['recall']} "
+            f"min-net {m['min_network_recall']} fpr {m['benign_fpr']} frag {m['max_fragmentation']}",
+            file=sys.stderr,
+        )
+    return {
+        "size": size,
+        "requests": n_req,
+        "networks": len(params.networks),
+        "graph_edges": g.n_edges,
+        "ingest_s": ing.seconds,
+        "detect_s": det.seconds,
+        "detect_peak": det.peak_bytes,
+        "stages": out["timings"],
+        "counts": out["counts"],
+        "engines": engines,
+    }
+
+
+def report(results: list[dict[str, object]]) -> str:
+    lines = [
+        f"### Detection ({today()}, commit {git_rev()})",
+        "",
+        f"Machine: {machine()}. Worlds from `graph.synthetic` (seed 2026), one copy of the six "
+        "network styles per 20,000 accounts. `hydrascope detect` timed end to end "
+        "(database -> persisted clusters), whole process, default engine `leiden-cpm`.",
+        "",
+        "| accounts | requests | planted networks | graph edges | detect wall time | peak memory | "
+        "stages (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        stages = ", ".join(f"{k} {v}" for k, v in r["stages"].items())  # type: ignore[union-attr]
+        lines.append(
+            f"| {r['size']:,} | {r['requests']:,} | {r['networks']} | {r['graph_edges']:,} | "
+            f"{r['detect_s']:.1f} s | {r['detect_peak'] / 2**30:.2f} GiB | {stages} |"
+        )  # type: ignore[operator]
+    lines += [
+        "",
+        "Engines on the same graph and the same scoring (flagged = score >= 0.5):",
+        "",
+        "| accounts | engine | resolution | time | clusters | precision | recall | min network recall | "
+        "benign FPR | max flagged clusters per network | average precision |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for e in r["engines"]:  # type: ignore[union-attr]
+            if e.get("skipped"):
+                lines.append(
+                    f"| {r['size']:,} | {e['engine']} | - | skipped (too slow at this size) "
+                    "| | | | | | | |"
+                )
+                continue
+            lines.append(
+                f"| {r['size']:,} | {e['engine']} | {DEFAULT_RESOLUTION[e['engine']]} | {e['seconds']:.2f} s | "
+                f"{e['clusters']:,} | {e['precision']:.4f} | {e['recall']:.4f} | "
+                f"{e['min_network_recall']:.4f} | {e['benign_fpr']:.5%} | {e['max_fragmentation']} | "
+                f"{e['average_precision']:.4f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--louvain-max", type=int, default=200_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    results = [run_size(s, args.louvain_max, args.workers) for s in args.sizes]
+    text = report(results)
+    print(text)
+    if not args.no_write:
+        from benchmarks._report import append_section
+
+        append_section("detect", text)
+
+
+if __name__ == "__main__":
+    main()
