@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,13 +164,28 @@ def ingest(
 
 
 def _run_with_progress(ingestor: Any, fh: BinaryIO, path: str) -> Any:
-    show = sys.stderr.isatty()
-    if not show:
+    """A progress bar by bytes read on a terminal (a line counter for standard input)."""
+    if not sys.stderr.isatty():
         return ingestor.ingest(fh)
-    with click.progressbar(
-        length=0, label=f"ingesting {path}", file=sys.stderr, show_pos=True, show_eta=False
-    ) as bar:
-        return ingestor.ingest(fh, progress=bar.update)
+    if path == "-":
+        seen = {"lines": 0}
+
+        def count(n: int) -> None:
+            seen["lines"] += n
+            click.echo(f"\r  {seen['lines']:,} lines", nl=False, err=True)
+
+        summary = ingestor.ingest(fh, progress=count)
+        click.echo("", err=True)
+        return summary
+    size = os.fstat(fh.fileno()).st_size
+    with click.progressbar(length=size, label=f"ingesting {path}", file=sys.stderr) as bar:
+
+        def advance(_lines: int) -> None:
+            bar.update(max(0, fh.tell() - bar.pos))
+
+        summary = ingestor.ingest(fh, progress=advance)
+        bar.update(size - bar.pos)
+        return summary
 
 
 def _print_summary(r: dict[str, Any]) -> None:
