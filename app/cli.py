@@ -204,6 +204,69 @@ def _print_summary(r: dict[str, Any]) -> None:
         click.echo("  --strict: the file had errors, so nothing from it was stored", err=True)
 
 
+# ---------------------------------------------------------------- API keys
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@main.group()
+def apikey() -> None:
+    """API keys for the HTTP API (roles: viewer < reviewer < admin)."""
+
+
+@apikey.command("create")
+@click.option("--role", type=click.Choice(["viewer", "reviewer", "admin"]), required=True)
+@click.option("--name", required=True, help="Who or what uses the key.")
+def apikey_create(role: str, name: str) -> None:
+    """Create a key and print it, alone on stdout: it is shown only this once."""
+    from app.auth.keys import create_key
+    from app.db import transaction
+
+    ctx = _ctx()
+    try:
+        with transaction(ctx.sessions) as s:
+            row, plaintext = create_key(s, name=name, role=role, actor=_cli_actor())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"created {role} key {row.id} ({name}); store it now, it is not shown again", err=True
+    )
+    click.echo(plaintext)
+
+
+@apikey.command("list")
+def apikey_list() -> None:
+    """Keys with their role and state (never the keys themselves)."""
+    from app.auth.keys import list_keys
+
+    ctx = _ctx()
+    with ctx.sessions() as s:
+        for k in list_keys(s):
+            state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+            click.echo(f"{k.id}  {k.role:<8}  {state:<18}  {k.name}")
+
+
+@apikey.command("revoke")
+@click.argument("key_id")
+def apikey_revoke(key_id: str) -> None:
+    """Revoke a key by its id (the part after ``hs_``)."""
+    from app.auth.keys import KeyError_, revoke_key
+    from app.db import transaction
+
+    ctx = _ctx()
+    try:
+        with transaction(ctx.sessions) as s:
+            revoke_key(s, key_id, actor=_cli_actor())
+    except KeyError_ as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked {key_id}", err=True)
+
+
 # ---------------------------------------------------------------- stats / schema
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")

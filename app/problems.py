@@ -22,6 +22,16 @@ class Problem(Exception):
         self.extra = extra
 
 
+class Unauthorized(Problem):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(Problem):
+    status = 403
+    title = "Forbidden"
+
+
 class PayloadTooLarge(Problem):
     status = 413
     title = "Payload too large"
@@ -49,7 +59,12 @@ def problem_response(
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, request.url.path, **exc.extra)
+        response = problem_response(
+            exc.status, exc.title, exc.detail, request.url.path, **exc.extra
+        )
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="hydrascope"'
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

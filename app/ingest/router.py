@@ -5,9 +5,11 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from app.auth.deps import require
+from app.auth.keys import Principal
 from app.context import Context
 from app.ingest.api import make_ingestor
 from app.ingest.records import json_schema
@@ -35,9 +37,15 @@ _SCHEMA = json_schema()
             },
         }
     },
-    responses={413: {"description": "Body larger than HYDRASCOPE_INGEST_MAX_BODY_BYTES"}},
+    responses={
+        401: {"description": "No API key, or an unknown or revoked one"},
+        403: {"description": "The key is not an admin key"},
+        413: {"description": "Body larger than HYDRASCOPE_INGEST_MAX_BODY_BYTES"},
+    },
 )
-async def ingest(request: Request, strict: bool = False) -> dict[str, Any]:
+async def ingest(
+    request: Request, strict: bool = False, _who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
     ctx: Context = request.app.state.ctx
     cap = ctx.settings.ingest_max_body_bytes
     declared = request.headers.get("content-length")

@@ -6,13 +6,16 @@ import gzip
 
 from fastapi.testclient import TestClient
 
+from app.auth.keys import create_key
 from app.context import Context
 from app.main import create_app
 from tests.helpers import SAMPLE, account, ndjson
 
 
-def client(ctx: Context) -> TestClient:
-    return TestClient(create_app(ctx))
+def client(ctx: Context, role: str = "admin") -> TestClient:
+    with ctx.sessions() as s, s.begin():
+        _, key = create_key(s, name=f"test {role}", role=role, actor="test")
+    return TestClient(create_app(ctx), headers={"Authorization": f"Bearer {key}"})
 
 
 def test_post_ingest_summary(ctx: Context) -> None:
@@ -53,3 +56,15 @@ def test_openapi_publishes_the_record_schema(ctx: Context) -> None:
     spec = client(ctx).get("/openapi.json").json()
     body = spec["paths"]["/v1/ingest"]["post"]["requestBody"]["content"]["application/x-ndjson"]
     assert "RequestRecord" in body["x-record-schema"]["$defs"]
+
+
+def test_ingest_needs_an_admin_key(ctx: Context) -> None:
+    anonymous = TestClient(create_app(ctx))
+    r = anonymous.post("/v1/ingest", content=SAMPLE.read_bytes())
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = anonymous.post("/v1/ingest", content=b"", headers={"Authorization": "Bearer hs_nope_x"})
+    assert r.status_code == 401
+    r = client(ctx, "reviewer").post("/v1/ingest", content=SAMPLE.read_bytes())
+    assert r.status_code == 403 and "admin" in r.json()["detail"]
+    assert anonymous.get("/healthz").status_code == 200

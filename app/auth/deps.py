@@ -1,0 +1,36 @@
+"""FastAPI dependencies: who is calling (Bearer API key) and may they."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+
+from app.auth.keys import RANK, Principal, authenticate
+from app.context import Context
+from app.problems import Forbidden, Unauthorized
+
+
+def principal(request: Request) -> Principal:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API key as 'Authorization: Bearer KEY'")
+    ctx: Context = request.app.state.ctx
+    with ctx.sessions() as session:
+        found = authenticate(session, token.strip())
+    if found is None:
+        raise Unauthorized("unknown or revoked API key")
+    return found
+
+
+def require(role: str) -> Callable[[Principal], Principal]:
+    """A dependency that admits keys of ``role`` or above."""
+    if role not in RANK:
+        raise ValueError(role)
+
+    def check(who: Principal = Depends(principal)) -> Principal:
+        if not who.can(role):
+            raise Forbidden(f"this needs the {role} role; this key has the {who.role} role")
+        return who
+
+    return check
