@@ -26,7 +26,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache: index upserts stay in memory
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache for index upserts
     cur.close()
 
 

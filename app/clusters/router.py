@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from app.auth.deps import require
 from app.auth.keys import Principal
 from app.clusters import service
 from app.clusters.schemas import ClusterDetail, ClusterPage, MemberPage, Status
 from app.context import Context
+from app.db import transaction
+from app.reviews.schemas import ReviewUpdate
+from app.reviews.service import apply_review, etag
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 Family = Literal["payment", "network", "timing", "prompts", "identity"]
@@ -65,14 +68,50 @@ def list_clusters(
 @router.get(
     "/{cluster_id}",
     response_model=ClusterDetail,
-    responses=WITH_404,
-    summary="One cluster with its explanation and lineage",
+    responses={**WITH_404, 304: {}},
+    summary="One cluster with its explanation and lineage (ETag / If-None-Match)",
 )
 def get_cluster(
-    request: Request, cluster_id: str, who: Principal = Depends(require("viewer"))
-) -> ClusterDetail:
+    request: Request,
+    response: Response,
+    cluster_id: str,
+    if_none_match: str | None = Header(None),
+    who: Principal = Depends(require("viewer")),
+) -> Any:
     with _ctx(request).sessions() as s:
-        return service.get_cluster(s, cluster_id, personal=who.can("reviewer"))
+        detail = service.get_cluster(s, cluster_id, personal=who.can("reviewer"))
+    tag = etag(detail.id, detail.version)
+    if if_none_match is not None and tag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag})
+    response.headers["ETag"] = tag
+    return detail
+
+
+@router.patch(
+    "/{cluster_id}",
+    response_model=ClusterDetail,
+    responses={
+        **WITH_404,
+        412: {"description": "The cluster changed since it was read"},
+        428: {"description": "If-Match is required"},
+    },
+    summary="Record a review decision (status, assignee, notes, tags) with If-Match",
+)
+def review_cluster(
+    request: Request,
+    response: Response,
+    cluster_id: str,
+    update: ReviewUpdate,
+    if_match: str | None = Header(None),
+    who: Principal = Depends(require("reviewer")),
+) -> ClusterDetail:
+    ctx = _ctx(request)
+    with transaction(ctx.sessions) as s:
+        apply_review(s, cluster_id, update, actor=who.actor, if_match=if_match)
+    with ctx.sessions() as s:
+        detail = service.get_cluster(s, cluster_id, personal=True)
+    response.headers["ETag"] = etag(detail.id, detail.version)
+    return detail
 
 
 @router.get(

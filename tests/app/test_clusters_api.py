@@ -96,3 +96,35 @@ def test_detail_members_and_redaction_by_role(api: dict[str, TestClient]) -> Non
 def test_clusters_need_a_key(ctx: Context) -> None:
     r = TestClient(create_app(ctx)).get("/v1/clusters")
     assert r.status_code == 401
+
+
+def test_review_with_etags_history_and_audit(api: dict[str, TestClient], ctx: Context) -> None:
+    from sqlalchemy import select
+
+    from app.models import AuditEntry, ReviewDecision
+
+    top = api["viewer"].get("/v1/clusters", params={"limit": 1}).json()["items"][0]
+    url = f"/v1/clusters/{top['id']}"
+    first = api["reviewer"].get(url)
+    tag = first.headers["etag"]
+    assert api["reviewer"].get(url, headers={"If-None-Match": tag}).status_code == 304
+    body = {"status": "confirmed", "note": "same card farm as INC-1", "tags": ["inc-1"]}
+    assert api["viewer"].patch(url, json=body, headers={"If-Match": tag}).status_code == 403
+    assert api["reviewer"].patch(url, json=body).status_code == 428
+    r = api["reviewer"].patch(url, json=body, headers={"If-Match": tag})
+    assert r.status_code == 200 and r.json()["status"] == "confirmed" and r.json()["tags"] == ["inc-1"]
+    assert r.headers["etag"] != tag
+    stale = api["reviewer"].patch(url, json={"status": "dismissed"}, headers={"If-Match": tag})
+    assert stale.status_code == 412 and stale.json()["etag"] == r.headers["etag"]
+    assert api["reviewer"].patch(url, json={"bogus": 1}, headers={"If-Match": "*"}).status_code == 422
+    assert api["reviewer"].patch(url, json={"status": "eaten"}, headers={"If-Match": "*"}).status_code == 422
+    with ctx.sessions() as s:
+        decisions = s.scalars(select(ReviewDecision)).all()
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "cluster.review")).all()
+    assert len(decisions) == 1 and decisions[0].to_status == "confirmed"
+    assert decisions[0].note == "same card farm as INC-1"
+    assert len(audit) == 1 and audit[0].target_id == top["id"] and audit[0].actor.startswith("key:")
+    # the decision survives a re-run: same network, same id, still confirmed
+    service.detect(ctx, DetectParams(seed=0))
+    again = api["viewer"].get(url).json()
+    assert again["status"] == "confirmed"
