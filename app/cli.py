@@ -204,6 +204,23 @@ def _print_summary(r: dict[str, Any]) -> None:
         click.echo("  --strict: the file had errors, so nothing from it was stored", err=True)
 
 
+# ---------------------------------------------------------------- serve
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API (refuses a database whose schema is behind)."""
+    import uvicorn
+
+    ctx = _ctx()
+    _hasher_or_fail(ctx)
+    ctx.close()
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
 # ---------------------------------------------------------------- API keys
 def _cli_actor() -> str:
     import getpass
@@ -295,14 +312,9 @@ def schema() -> None:
 
 # ---------------------------------------------------------------- detection
 def _detect_params(ctx: Context, engine: str | None, resolution: float | None, seed: int) -> Any:
-    from graph import DetectParams
+    from app.detection.service import params_from_settings
 
-    kw: dict[str, Any] = {"seed": seed, "threshold": ctx.settings.review_threshold}
-    if engine:
-        kw["engine"] = engine
-    if resolution is not None:
-        kw["resolution"] = resolution
-    return DetectParams(**kw)
+    return params_from_settings(ctx.settings, engine=engine, resolution=resolution, seed=seed)
 
 
 @main.command()

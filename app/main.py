@@ -34,8 +34,10 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     from app import health
     from app.clusters import router as clusters_router
     from app.ingest import router as ingest_router
+    from app.runs import router as runs_router
 
     app.include_router(health.router)
     app.include_router(ingest_router.router)
     app.include_router(clusters_router.router)
+    app.include_router(runs_router.router)
     return app

@@ -39,6 +39,18 @@ class RunInProgress(RuntimeError):
         self.run_id = run_id
 
 
+def params_from_settings(
+    settings: Any, *, engine: str | None = None, resolution: float | None = None, seed: int = 0
+) -> DetectParams:
+    """Detection parameters: the defaults, the configured threshold, and any overrides."""
+    kw: dict[str, Any] = {"seed": seed, "threshold": settings.review_threshold}
+    if engine:
+        kw["engine"] = engine
+    if resolution is not None:
+        kw["resolution"] = resolution
+    return DetectParams(**kw)
+
+
 def code_version() -> str:
     weights = hashlib.blake2b(WEIGHTS_FILE.read_bytes(), digest_size=4).hexdigest()
     return f"{__version__}+w{weights}"

@@ -112,12 +112,19 @@ def test_review_with_etags_history_and_audit(api: dict[str, TestClient], ctx: Co
     assert api["viewer"].patch(url, json=body, headers={"If-Match": tag}).status_code == 403
     assert api["reviewer"].patch(url, json=body).status_code == 428
     r = api["reviewer"].patch(url, json=body, headers={"If-Match": tag})
-    assert r.status_code == 200 and r.json()["status"] == "confirmed" and r.json()["tags"] == ["inc-1"]
+    assert (
+        r.status_code == 200 and r.json()["status"] == "confirmed" and r.json()["tags"] == ["inc-1"]
+    )
     assert r.headers["etag"] != tag
     stale = api["reviewer"].patch(url, json={"status": "dismissed"}, headers={"If-Match": tag})
     assert stale.status_code == 412 and stale.json()["etag"] == r.headers["etag"]
-    assert api["reviewer"].patch(url, json={"bogus": 1}, headers={"If-Match": "*"}).status_code == 422
-    assert api["reviewer"].patch(url, json={"status": "eaten"}, headers={"If-Match": "*"}).status_code == 422
+    assert (
+        api["reviewer"].patch(url, json={"bogus": 1}, headers={"If-Match": "*"}).status_code == 422
+    )
+    assert (
+        api["reviewer"].patch(url, json={"status": "eaten"}, headers={"If-Match": "*"}).status_code
+        == 422
+    )
     with ctx.sessions() as s:
         decisions = s.scalars(select(ReviewDecision)).all()
         audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "cluster.review")).all()
