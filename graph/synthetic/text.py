@@ -143,21 +143,36 @@ WORDS = [
 ]
 
 
+AUDIENCES = [
+    "",
+    "for my team",
+    "for a client",
+    "for my students",
+    "for a newsletter",
+    "for a podcast",
+    "for kids",
+    "for investors",
+    "for a wiki",
+    "for my manager",
+]
+
+
 def personal_templates(rng: np.random.Generator, count: int) -> list[str]:
-    """``count`` distinct everyday templates (shared by chance between a few users)."""
-    out: list[str] = []
-    seen: set[tuple[int, int, int, int]] = set()
-    while len(out) < count:
-        c = (
-            int(rng.integers(len(VERBS))),
-            int(rng.integers(len(OBJECTS))),
-            int(rng.integers(len(TOPICS))),
-            int(rng.integers(len(STYLES))),
-        )
-        if c in seen:
-            continue
-        seen.add(c)
-        out.append(f'{VERBS[c[0]]} {OBJECTS[c[1]]} about {TOPICS[c[2]]} {STYLES[c[3]]}: "{{q}}"')
+    """``count`` distinct everyday templates (shared by chance between a few users).
+
+    Drawn without replacement from every verb x object x topic x style x audience
+    combination; more than there are is an error, not an endless loop.
+    """
+    dims = (len(VERBS), len(OBJECTS), len(TOPICS), len(STYLES), len(AUDIENCES))
+    total = int(np.prod(dims))
+    if count > total:
+        raise ValueError(f"at most {total} personal templates can be made, {count} asked")
+    picks = rng.choice(total, size=count, replace=False)
+    out = []
+    for flat in picks.tolist():
+        v, o, t, st, a = np.unravel_index(flat, dims)
+        tail = f" {AUDIENCES[a]}" if AUDIENCES[a] else ""
+        out.append(f'{VERBS[v]} {OBJECTS[o]} about {TOPICS[t]} {STYLES[st]}{tail}: "{{q}}"')
     return out
 
 
