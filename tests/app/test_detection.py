@@ -32,7 +32,8 @@ HARD_NEGATIVES = ("household", "campus", "carrier", "enterprise", "research_lab"
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return generate_world(WorldParams(n_benign=3000, seed=11, networks=scaled_networks(1, 0.5)))
+    # seed 12 has every hard negative, a research lab with reasoning-eval prompts included
+    return generate_world(WorldParams(n_benign=3000, seed=12, networks=scaled_networks(1, 0.5)))
 
 
 @pytest.fixture(scope="module")
