@@ -482,6 +482,7 @@ def demo(out_dir: Path, benign: int, seed: int) -> None:
     from app.synthetic import write_world
     from graph.synthetic.world import WorldParams, generate_world
 
+    out_dir.mkdir(parents=True, exist_ok=True)  # `make demo` keeps its database in here
     ctx = _ctx(check_schema=False)
     _hasher_or_fail(ctx)
     upgrade(ctx.engine)

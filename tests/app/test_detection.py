@@ -257,7 +257,16 @@ def test_a_run_whose_process_died_does_not_block_the_next(ctx: Context) -> None:
     assert fresh != dead
 
 
-def test_demo_command_runs_the_whole_flow(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_demo_command_runs_the_whole_flow(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    # as `make demo` runs it: the database lives in the demo directory, which does not exist yet
+    monkeypatch.setenv(
+        "HYDRASCOPE_DATABASE_URL", f"sqlite:///{tmp_path / 'demo' / 'hydrascope.db'}"
+    )
+    get_settings.cache_clear()
     r = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "demo"), "--benign", "800"])
     assert r.exit_code == 0, r.output
     assert "FLAG" in r.stdout and "accounts sharing" in r.stdout
