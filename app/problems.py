@@ -32,6 +32,31 @@ class Forbidden(Problem):
     title = "Forbidden"
 
 
+class BadRequest(Problem):
+    status = 400
+    title = "Bad request"
+
+
+class NotFound(Problem):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(Problem):
+    status = 409
+    title = "Conflict"
+
+
+class PreconditionFailed(Problem):
+    status = 412
+    title = "Precondition failed"
+
+
+class PreconditionRequired(Problem):
+    status = 428
+    title = "Precondition required"
+
+
 class PayloadTooLarge(Problem):
     status = 413
     title = "Payload too large"

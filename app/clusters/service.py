@@ -12,20 +12,10 @@ from sqlalchemy.orm import Session
 from app.clusters import repository as repo
 from app.clusters.schemas import ClusterDetail, ClusterPage, ClusterSummary, Member, MemberPage
 from app.detection.repository import latest_completed_run
-from app.problems import Problem
+from app.problems import BadRequest, NotFound
 
 MAX_LIMIT = 500
 SORTS = {"score": "score", "size": "size", "updated": "updated_at"}
-
-
-class NotFound(Problem):
-    status = 404
-    title = "Not found"
-
-
-class BadCursor(Problem):
-    status = 400
-    title = "Bad cursor"
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -37,9 +27,9 @@ def decode_cursor(cursor: str) -> list[Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = orjson.loads(raw)
     except (ValueError, orjson.JSONDecodeError) as exc:
-        raise BadCursor("the cursor is not one this API issued") from exc
+        raise BadRequest("the cursor is not one this API issued") from exc
     if not isinstance(values, list) or len(values) != 2:
-        raise BadCursor("the cursor is not one this API issued")
+        raise BadRequest("the cursor is not one this API issued")
     return values
 
 

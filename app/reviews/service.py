@@ -9,18 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import record
 from app.models import Cluster, ReviewDecision
-from app.problems import Problem
+from app.problems import NotFound, PreconditionFailed, PreconditionRequired
 from app.reviews.schemas import ReviewUpdate
-
-
-class PreconditionFailed(Problem):
-    status = 412
-    title = "Precondition failed"
-
-
-class PreconditionRequired(Problem):
-    status = 428
-    title = "Precondition required"
 
 
 def etag(cluster_id: str, version: int) -> str:
@@ -30,8 +20,6 @@ def etag(cluster_id: str, version: int) -> str:
 def apply_review(
     session: Session, cluster_id: str, update: ReviewUpdate, *, actor: str, if_match: str | None
 ) -> Cluster:
-    from app.clusters.service import NotFound
-
     cluster = session.get(Cluster, cluster_id, with_for_update=True)
     if cluster is None:
         raise NotFound(f"no cluster {cluster_id!r}")

@@ -18,14 +18,9 @@ from app.context import Context
 from app.db import transaction
 from app.detection import service as detection
 from app.models import DetectionRun
-from app.problems import Problem
+from app.problems import Conflict, NotFound
 
 router = APIRouter(prefix="/v1", tags=["runs"])
-
-
-class Conflict(Problem):
-    status = 409
-    title = "Conflict"
 
 
 class RunOut(BaseModel):
@@ -79,8 +74,6 @@ def list_runs(
     "/runs/{run_id}", response_model=RunOut, summary="One run: parameters, timings, progress"
 )
 def get_run(request: Request, run_id: str, _who: Principal = Depends(require("viewer"))) -> RunOut:
-    from app.clusters.service import NotFound
-
     ctx: Context = request.app.state.ctx
     with ctx.sessions() as s:
         row = s.get(DetectionRun, run_id)
