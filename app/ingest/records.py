@@ -7,7 +7,6 @@ types give the published JSON Schema.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
@@ -111,7 +110,3 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "hydrascope ingest record (contract v1)"
     return schema
-
-
-def epoch(ts: datetime) -> int:
-    return int(ts.timestamp())
