@@ -34,7 +34,7 @@ test-fast: install
 ## Synthetic world -> ingest -> detection -> API and console on 127.0.0.1.
 demo: install
 	HYDRASCOPE_DEV_MODE=1 HYDRASCOPE_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DIR)/hydrascope.db \
-		$(BIN)/hydrascope demo --dir $(DEMO_DIR)
+		$(BIN)/hydrascope demo --dir $(DEMO_DIR) --serve
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py

@@ -217,7 +217,13 @@ def serve(host: str, port: int, workers: int) -> None:
     _hasher_or_fail(ctx)
     ctx.close()
     uvicorn.run(
-        "app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,  # app/observability.py writes one JSON line per request
     )
 
 
@@ -284,6 +290,83 @@ def apikey_revoke(key_id: str) -> None:
     click.echo(f"revoked {key_id}", err=True)
 
 
+# ---------------------------------------------------------------- exports
+@main.command()
+@click.argument("cluster_id")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["bundle", "graphml", "gexf", "stix", "misp", "html", "pdf"]),
+    default="bundle",
+    show_default=True,
+)
+@click.option(
+    "--redaction",
+    type=click.Choice(["internal", "shareable"]),
+    default="internal",
+    show_default=True,
+    help="shareable: for other companies (no clear personal data).",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export(cluster_id: str, fmt: str, redaction: str, output: Path) -> None:
+    """Export a cluster's evidence to a file (audited)."""
+    from app.exports.service import export as run_export
+    from app.exports.signing import SigningKeyError
+    from app.problems import NotFound
+
+    ctx = _ctx()
+    _hasher_or_fail(ctx)
+    try:
+        out = run_export(ctx, cluster_id, fmt, redaction, actor=_cli_actor())
+    except NotFound as exc:
+        raise click.ClickException(exc.detail) from exc
+    except SigningKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    output.write_bytes(out.content)
+    click.echo(f"wrote {output} ({len(out.content):,} bytes, export {out.export_id})", err=True)
+
+
+@main.command()
+@click.argument("bundle_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The signer's Ed25519 public key (PEM) you trust; without it a signature is only "
+    "checked against the key inside the bundle.",
+)
+def verify(bundle_path: Path, public_key: Path | None) -> None:
+    """Check an evidence bundle: every file's SHA-256, the manifest, the signature."""
+    from app.exports.bundle import verify as check
+
+    v = check(bundle_path, public_key.read_text() if public_key else None)
+    for p in v.problems:
+        click.echo(f"FAIL {p}", err=True)
+    if not v.ok:
+        raise SystemExit(1)
+    m = v.manifest
+    click.echo(
+        f"OK {bundle_path}: export {m.get('export_id')}, cluster {m.get('cluster_id')}, "
+        f"{len(m.get('files', {}))} files intact"
+    )
+    if v.signed_by:
+        trust = "trusted key" if v.trusted else "key inside the bundle (pass --public-key)"
+        click.echo(f"signed by {v.signed_by} ({trust})")
+    else:
+        click.echo("not signed")
+
+
+@main.command("export-key")
+@click.option("--public-out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_key(public_out: Path) -> None:
+    """Make an Ed25519 signing key: the private PEM on stdout (put it in
+    HYDRASCOPE_EXPORT_SIGNING_KEY), the public PEM to --public-out (give it to recipients)."""
+    from app.exports import signing
+
+    pem = signing.new_private_pem()
+    public_out.write_text(signing.public_pem(signing.load_private(pem).public_key()))
+    click.echo(pem, nl=False)
+
+
 # ---------------------------------------------------------------- stats / schema
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
@@ -300,6 +383,33 @@ def stats(as_json: bool) -> None:
     else:
         for k, v in data.items():
             click.echo(f"{k:>18}: {v}")
+
+
+@main.command()
+@click.option(
+    "--older-than", "days", type=click.IntRange(1), required=True, help="Retention in days."
+)
+@click.option("--dry-run", is_flag=True, help="Count what would go; delete nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def purge(days: int, dry_run: bool, yes: bool) -> None:
+    """Delete personal and detection data older than the retention period.
+
+    Clusters under review, confirmed or actioned (and their members' data) are kept, as are
+    review decisions and the audit log. See docs/architecture.md, "Retention".
+    """
+    from app.db import transaction
+    from app.retention import purge as run_purge
+
+    ctx = _ctx()
+    window = ctx.settings.activity_window_seconds
+    if not dry_run and not yes:
+        with transaction(ctx.sessions) as s:
+            plan = run_purge(s, days, actor=_cli_actor(), window_seconds=window, dry_run=True)
+        click.echo(orjson.dumps(plan, option=orjson.OPT_INDENT_2).decode(), err=True)
+        click.confirm("delete these rows?", abort=True, err=True)
+    with transaction(ctx.sessions) as s:
+        out = run_purge(s, days, actor=_cli_actor(), window_seconds=window, dry_run=dry_run)
+    click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
 
 
 @main.command()
@@ -474,8 +584,11 @@ def evaluate(truth_path: Path, as_json: bool) -> None:
 )
 @click.option("--benign", type=click.IntRange(0), default=5_000, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-def demo(out_dir: Path, benign: int, seed: int) -> None:
-    """Generate a small world, ingest it, detect, and print the top clusters."""
+@click.option("--serve/--no-serve", default=False, help="Then serve the API on 127.0.0.1.")
+@click.option("--port", type=int, default=8000, show_default=True)
+def demo(out_dir: Path, benign: int, seed: int, serve: bool, port: int) -> None:
+    """Generate a small world, ingest it, detect, print the top clusters; with --serve,
+    create a demo reviewer key and serve the API and console on 127.0.0.1."""
     from app.db import upgrade
     from app.detection.service import detect as run
     from app.ingest.api import make_ingestor
@@ -504,6 +617,29 @@ def demo(out_dir: Path, benign: int, seed: int) -> None:
     ctx_click = click.get_current_context()
     ctx_click.invoke(clusters, fmt="table", flagged_only=True, limit=15)
     click.echo(f"\nground truth: {truth}  (hydrascope evaluate --truth {truth})", err=True)
+    if serve:
+        _serve_demo(ctx, port)
+
+
+def _serve_demo(ctx: Context, port: int) -> None:
+    import uvicorn
+
+    from app.auth.keys import create_key
+    from app.db import transaction
+    from app.main import create_app
+
+    with transaction(ctx.sessions) as s:
+        _, key = create_key(s, name="demo", role="admin", actor=_cli_actor())
+    base = f"http://127.0.0.1:{port}"
+    click.echo(
+        f"\ndemo API key (admin, shown once): {key}\n"
+        f"  console:  {base}/console  (paste the key)\n"
+        f"  API docs: {base}/docs\n"
+        f"  try:      curl -H 'Authorization: Bearer {key}' '{base}/v1/clusters?flagged=true'\n"
+        "Ctrl-C stops the server.\n",
+        err=True,
+    )
+    uvicorn.run(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
 
 
 if __name__ == "__main__":

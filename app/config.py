@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,19 @@ class Settings(BaseSettings):
     prompt_samples_per_template: int = Field(default=5, ge=0, le=100)
     activity_window_seconds: int = Field(default=600, ge=10, le=86_400)
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one JSON object per line (with request_id)"
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Requests per minute per API key (0 = no limit)"
+    )
+    rate_limit_burst: int = Field(default=100, ge=1)
+    export_rate_per_minute: int = Field(
+        default=6, ge=0, description="Exports per minute per API key (0 = no limit)"
+    )
+    export_signing_key: SecretStr | None = Field(
+        default=None, description="Ed25519 private key (PEM, or 64 hex digits) to sign bundles"
+    )
 
     def hashing_key(self) -> bytes:
         """Return the key for keyed hashing, refusing unsafe keys outside dev mode."""

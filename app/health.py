@@ -17,7 +17,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database is reachable and its schema current")
+@router.get(
+    "/readyz",
+    summary="The database is reachable and its schema current",
+    responses={503: {"description": "Database unreachable or schema behind"}},
+)
 def readyz(request: Request) -> JSONResponse:
     ctx: Context = request.app.state.ctx
     try:

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__, problems
+from app.auth.ratelimit import RateLimiter
 from app.context import Context, default_context
+from app.observability import RequestContext, configure_logging
 
 
 def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> FastAPI:
@@ -29,15 +31,29 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
         lifespan=lifespan,
     )
     app.state.ctx = context
+    settings = context.settings
+    configure_logging(settings.log_level, settings.log_format)
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.export_limiter = RateLimiter(
+        settings.export_rate_per_minute, max(1, settings.export_rate_per_minute // 2)
+    )
     problems.install(app)
+    problems.add_openapi_schema(app)
+    app.add_middleware(RequestContext)
 
-    from app import health
+    from app import console, health, metrics
+    from app.accounts import router as accounts_router
     from app.clusters import router as clusters_router
+    from app.exports import router as exports_router
     from app.ingest import router as ingest_router
     from app.runs import router as runs_router
 
     app.include_router(health.router)
     app.include_router(ingest_router.router)
+    app.include_router(exports_router.router)
     app.include_router(clusters_router.router)
     app.include_router(runs_router.router)
+    app.include_router(accounts_router.router)
+    app.include_router(metrics.router)
+    app.include_router(console.router)
     return app

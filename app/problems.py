@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -62,9 +63,82 @@ class PayloadTooLarge(Problem):
     title = "Payload too large"
 
 
+class TooManyRequests(Problem):
+    status = 429
+    title = "Too many requests"
+
+
 class ServiceUnavailable(Problem):
     status = 503
     title = "Service unavailable"
+
+
+class ProblemDoc(BaseModel):
+    """RFC 9457 problem details: every error this API returns has this shape."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[dict[str, Any]] | None = Field(
+        None, description="Validation errors: loc (where), msg (what), type"
+    )
+    etag: str | None = Field(None, description="On 412 / 428: the cluster's current ETag")
+
+
+_PROBLEM_CONTENT = {
+    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}},
+}
+_DESCRIPTIONS = {
+    400: "Bad request (e.g. a cursor this API did not issue)",
+    401: "No API key, or an unknown or revoked one",
+    403: "The key's role is too low for this",
+    404: "No such resource",
+    409: "Conflict with the current state",
+    412: "The resource changed since it was read (If-Match)",
+    413: "Request body too large",
+    422: "Invalid parameters or body",
+    428: "If-Match is required",
+    429: "Rate limit exceeded; see Retry-After",
+    503: "Not ready",
+}
+
+
+def responses(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for error codes, all as problem documents."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        out[code] = {"description": _DESCRIPTIONS[code], "content": _PROBLEM_CONTENT}
+    for key, text in described.items():
+        out[int(key.removeprefix("s"))] = {"description": text, "content": _PROBLEM_CONTENT}
+    return out
+
+
+# what any authenticated endpoint can answer
+AUTHENTICATED = responses(400, 401, 403, 404, 422, 429)
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the ETag sent in If-None-Match is current"}
+}
+
+
+def add_openapi_schema(app: FastAPI) -> None:
+    """Publish the problem shape as components/schemas/Problem."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+            ProblemDoc.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def problem_response(
@@ -89,6 +163,8 @@ def install(app: FastAPI) -> None:
         )
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="hydrascope"'
+        if exc.status == 429 and "retry_after" in exc.extra:
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
         return response
 
     @app.exception_handler(RequestValidationError)

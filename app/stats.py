@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import changes
 from app.detection import repository as runs
 from app.ingest.repository import table_counts
 
@@ -17,4 +18,6 @@ def collect(session: Session) -> dict[str, Any]:
     out.update(
         runs.run_cluster_counts(session, run.id) if run else {"clusters": 0, "flagged_clusters": 0}
     )
+    out["review"] = runs.review_counts(session)
+    out["change_position"] = changes.position(session)
     return out

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import Depends, Request
 
 from app.auth.keys import RANK, Principal, authenticate
+from app.auth.ratelimit import RateLimiter
 from app.context import Context
 from app.problems import Forbidden, Unauthorized
 
@@ -23,12 +24,16 @@ def principal(request: Request) -> Principal:
     return found
 
 
-def require(role: str) -> Callable[[Principal], Principal]:
+def require(role: str) -> Callable[..., Principal]:
     """A dependency that admits keys of ``role`` or above."""
     if role not in RANK:
         raise ValueError(role)
 
-    def check(who: Principal = Depends(principal)) -> Principal:
+    def check(request: Request, who: Principal = Depends(principal)) -> Principal:
+        limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
+        if limiter is not None:
+            limiter.check(who.key_id)
+        request.state.key_id = who.key_id  # for the access log
         if not who.can(role):
             raise Forbidden(f"this needs the {role} role; this key has the {who.role} role")
         return who

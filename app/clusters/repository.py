@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Cluster, ClusterMember, ClusterSnapshot
+from app.models import (
+    Account,
+    AccountUsage,
+    Cluster,
+    ClusterEdge,
+    ClusterMember,
+    ClusterSnapshot,
+    DetectionRun,
+    ReviewDecision,
+)
+from app.timeutil import aware
 
 
 def iter_run_clusters(
@@ -78,15 +89,9 @@ def _summary(row: Any) -> dict[str, Any]:
         "signals": row.signals,
         "summary": row.summary,
         "regrown": bool(row.regrown),
-        "updated_at": _aware(row.updated_at),
+        "updated_at": aware(row.updated_at),
         "run_id": row.run_id,
     }
-
-
-def _aware(ts: Any) -> Any:
-    from datetime import UTC
-
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
 
 
 def page_clusters(
@@ -98,10 +103,6 @@ def page_clusters(
     after: list[Any] | None,
 ) -> list[dict[str, Any]]:
     """One page of the run's clusters, sorted descending by ``sort`` then by id."""
-    from datetime import datetime
-
-    from sqlalchemy import and_, or_
-
     col = {
         "score": ClusterSnapshot.score,
         "size": ClusterSnapshot.size,
@@ -123,6 +124,8 @@ def page_clusters(
         q = q.where(ClusterSnapshot.size >= f["min_size"])
     if f.get("max_size") is not None:
         q = q.where(ClusterSnapshot.size <= f["max_size"])
+    if f.get("regrown") is not None:
+        q = q.where(Cluster.regrown == f["regrown"])
     if f.get("status"):
         q = q.where(Cluster.status == f["status"])
     if f.get("updated_since") is not None:
@@ -139,17 +142,22 @@ def page_clusters(
 
 
 def cluster_with_snapshot(session: Session, cluster_id: str) -> dict[str, Any] | None:
+    """A cluster with its latest snapshot (for a gone cluster: the last one it had)."""
+    columns = (
+        *_SUMMARY_COLUMNS,
+        Cluster.assignee,
+        Cluster.notes,
+        Cluster.tags,
+        Cluster.created_at,
+        Cluster.version,
+        Cluster.gone,
+        Cluster.gone_reason,
+        Cluster.successors,
+        ClusterSnapshot.explanation,
+        ClusterSnapshot.lineage,
+    )
     q = (
-        select(
-            *_SUMMARY_COLUMNS,
-            Cluster.assignee,
-            Cluster.notes,
-            Cluster.tags,
-            Cluster.created_at,
-            Cluster.version,
-            ClusterSnapshot.explanation,
-            ClusterSnapshot.lineage,
-        )
+        select(*columns)
         .join(
             ClusterSnapshot,
             (ClusterSnapshot.cluster_id == Cluster.id)
@@ -158,6 +166,16 @@ def cluster_with_snapshot(session: Session, cluster_id: str) -> dict[str, Any] |
         .where(Cluster.id == cluster_id)
     )
     row = session.execute(q).first()
+    if row is None:  # gone: its last snapshot is in an earlier run
+        q = (
+            select(*columns)
+            .join(ClusterSnapshot, ClusterSnapshot.cluster_id == Cluster.id)
+            .join(DetectionRun, DetectionRun.id == ClusterSnapshot.run_id)
+            .where(Cluster.id == cluster_id)
+            .order_by(DetectionRun.finished_at.desc())
+            .limit(1)
+        )
+        row = session.execute(q).first()
     if row is None:
         return None
     out = _summary(row)
@@ -165,10 +183,13 @@ def cluster_with_snapshot(session: Session, cluster_id: str) -> dict[str, Any] |
         assignee=row.assignee,
         notes=row.notes,
         tags=list(row.tags or []),
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
         version=int(row.version),
         explanation=row.explanation,
         lineage=row.lineage,
+        gone=bool(row.gone),
+        gone_reason=row.gone_reason if row.gone else None,
+        successors=list(row.successors or []) if row.gone else [],
     )
     return out
 
@@ -176,8 +197,6 @@ def cluster_with_snapshot(session: Session, cluster_id: str) -> dict[str, Any] |
 def page_members(
     session: Session, run_id: str, cluster_id: str, limit: int, after: str | None
 ) -> tuple[int, list[tuple[str, float]]]:
-    from sqlalchemy import func
-
     where = (ClusterMember.run_id == run_id, ClusterMember.cluster_id == cluster_id)
     total = int(session.scalar(select(func.count()).select_from(ClusterMember).where(*where)) or 0)
     q = select(ClusterMember.account_id, ClusterMember.strength).where(*where)
@@ -185,3 +204,122 @@ def page_members(
         q = q.where(ClusterMember.account_id > after)
     rows = session.execute(q.order_by(ClusterMember.account_id).limit(limit)).all()
     return total, [(a, s) for a, s in rows]
+
+
+def history(session: Session, cluster_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    q = (
+        select(ReviewDecision)
+        .where(ReviewDecision.cluster_id == cluster_id)
+        .order_by(ReviewDecision.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "at": aware(d.at),
+            "actor": d.actor,
+            "from_status": d.from_status,
+            "to_status": d.to_status,
+            "note": d.note,
+            "changes": d.changes,
+        }
+        for d in session.scalars(q)
+    ]
+
+
+def cluster_edges(session: Session, run_id: str, cluster_id: str) -> list[Any]:
+    q = (
+        select(ClusterEdge.source, ClusterEdge.target, ClusterEdge.weight, ClusterEdge.families)
+        .where(ClusterEdge.run_id == run_id, ClusterEdge.cluster_id == cluster_id)
+        .order_by(ClusterEdge.weight.desc(), ClusterEdge.source, ClusterEdge.target)
+    )
+    return list(session.execute(q).all())
+
+
+def top_members(
+    session: Session, run_id: str, cluster_id: str, limit: int
+) -> list[tuple[str, float]]:
+    q = (
+        select(ClusterMember.account_id, ClusterMember.strength)
+        .where(ClusterMember.run_id == run_id, ClusterMember.cluster_id == cluster_id)
+        .order_by(ClusterMember.strength.desc(), ClusterMember.account_id)
+        .limit(limit)
+    )
+    return [(a, float(s)) for a, s in session.execute(q)]
+
+
+def member_edges(session: Session, run_id: str, cluster_id: str, accounts: list[str]) -> list[Any]:
+    """The cluster's stored edges that touch any of ``accounts``."""
+    q = select(
+        ClusterEdge.source, ClusterEdge.target, ClusterEdge.weight, ClusterEdge.families
+    ).where(
+        ClusterEdge.run_id == run_id,
+        ClusterEdge.cluster_id == cluster_id,
+        or_(ClusterEdge.source.in_(accounts), ClusterEdge.target.in_(accounts)),
+    )
+    return list(session.execute(q).all())
+
+
+def behaviour(session: Session, accounts: list[str]) -> dict[str, dict[str, Any]]:
+    q = (
+        select(
+            Account.id,
+            Account.created_at,
+            Account.country,
+            Account.org_id,
+            AccountUsage.requests,
+            AccountUsage.input_tokens,
+            AccountUsage.output_tokens,
+            AccountUsage.first_seen,
+            AccountUsage.last_seen,
+        )
+        .select_from(Account)
+        .outerjoin(AccountUsage, AccountUsage.account_id == Account.id)
+        .where(Account.id.in_(accounts))
+    )
+    return {r.id: r._asdict() for r in session.execute(q)}
+
+
+def changes_after(session: Session, after: int, limit: int) -> list[Any]:
+    """Clusters whose last change number is above ``after``, oldest change first."""
+    q = (
+        select(
+            Cluster.change_seq,
+            Cluster.id,
+            Cluster.gone,
+            Cluster.gone_reason,
+            Cluster.successors,
+            Cluster.score,
+            Cluster.flagged,
+            Cluster.size,
+            Cluster.status,
+            Cluster.regrown,
+            Cluster.version,
+            Cluster.updated_at,
+            Cluster.last_run_id,
+            ClusterSnapshot.signals,
+            ClusterSnapshot.summary,
+        )
+        .outerjoin(
+            ClusterSnapshot,
+            (ClusterSnapshot.cluster_id == Cluster.id)
+            & (ClusterSnapshot.run_id == Cluster.last_run_id),
+        )
+        .where(Cluster.change_seq > after)
+        .order_by(Cluster.change_seq)
+        .limit(limit)
+    )
+    return list(session.execute(q).all())
+
+
+def first_change_since(session: Session, since: Any) -> int:
+    """The feed position just before the first change at or after ``since``."""
+    seq = session.scalar(select(func.min(Cluster.change_seq)).where(Cluster.updated_at >= since))
+    return (
+        int(seq) - 1
+        if seq is not None
+        else int(session.scalar(select(func.max(Cluster.change_seq))) or 0)
+    )
+
+
+def run_exists(session: Session, run_id: str) -> bool:
+    return session.get(DetectionRun, run_id) is not None

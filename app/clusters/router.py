@@ -1,28 +1,35 @@
-"""GET /v1/clusters, /v1/clusters/{id}, /v1/clusters/{id}/members."""
+"""Clusters over HTTP: the review queue, the change feed, detail, members, graph, review."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.auth.deps import require
 from app.auth.keys import Principal
 from app.clusters import service
-from app.clusters.schemas import ClusterDetail, ClusterPage, MemberPage, Status
+from app.clusters.schemas import (
+    ChangePage,
+    ClusterDetail,
+    ClusterGraph,
+    ClusterPage,
+    MemberPage,
+    Status,
+)
 from app.context import Context
 from app.db import transaction
+from app.http_cache import cached_json, model_etag
+from app.problems import AUTHENTICATED, NOT_MODIFIED, responses
 from app.reviews.schemas import ReviewUpdate
-from app.reviews.service import apply_review, etag
+from app.reviews.service import apply_review
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 Family = Literal["payment", "network", "timing", "prompts", "identity"]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or bad API key"},
-    403: {"description": "Role too low"},
-}
-WITH_404: dict[int | str, dict[str, Any]] = {**ERRORS, 404: {"description": "No such cluster"}}
+WITH_404 = {**AUTHENTICATED, **NOT_MODIFIED}
+ERRORS = WITH_404
 
 
 def _ctx(request: Request) -> Context:
@@ -34,7 +41,7 @@ def _ctx(request: Request) -> Context:
     "",
     response_model=ClusterPage,
     responses=ERRORS,
-    summary="Clusters of the latest completed run, filtered and paginated",
+    summary="The review queue: clusters of the latest completed run, filtered and paginated",
 )
 def list_clusters(
     request: Request,
@@ -43,14 +50,15 @@ def list_clusters(
     max_score: float | None = Query(None, ge=0, le=1),
     status: Status | None = None,
     family: Family | None = Query(None, description="Only clusters this evidence family ties"),
-    min_size: int | None = Query(None, ge=1),
-    max_size: int | None = Query(None, ge=1),
+    min_size: int | None = Query(None, ge=1, le=10_000_000),
+    max_size: int | None = Query(None, ge=1, le=10_000_000),
+    regrown: bool | None = Query(None, description="Reviewed clusters that gained members"),
     updated_since: datetime | None = None,
     sort: Literal["score", "size", "updated"] = "score",
     limit: int = Query(50, ge=1, le=service.MAX_LIMIT),
     cursor: str | None = Query(None, max_length=512),
     _who: Principal = Depends(require("viewer")),
-) -> ClusterPage:
+) -> Response:
     filters = {
         "flagged": flagged,
         "min_score": min_score,
@@ -59,32 +67,59 @@ def list_clusters(
         "family": family,
         "min_size": min_size,
         "max_size": max_size,
+        "regrown": regrown,
         "updated_since": updated_since,
     }
     with _ctx(request).sessions() as s:
-        return service.list_clusters(s, filters, sort, limit, cursor)
+        page = service.list_clusters(s, filters, sort, limit, cursor)
+    return cached_json(request, page)
+
+
+@router.get(
+    "/changes",
+    response_model=ChangePage,
+    responses=ERRORS,
+    summary="Change feed: every cluster created, changed or gone (tombstones), in order",
+    description=(
+        "Start with `updated_since` (or nothing, for everything), then pass the returned "
+        "`next_cursor` on every later poll. Each cluster appears once, at its latest change; "
+        "gone clusters appear as tombstones (`gone: true`, merged into `successors` or "
+        "vanished). Positions follow commit order, so resuming from a cursor never misses a "
+        "change."
+    ),
+)
+def changes(
+    request: Request,
+    updated_since: datetime | None = None,
+    cursor: str | None = Query(None, max_length=512),
+    limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
+    _who: Principal = Depends(require("viewer")),
+) -> Response:
+    with _ctx(request).sessions() as s:
+        page = service.feed(s, cursor, updated_since, limit)
+    return cached_json(request, page)
+
+
+def _detail(s: Session, cluster_id: str, who: Principal) -> ClusterDetail:
+    return service.get_cluster(s, cluster_id, personal=who.can("reviewer"))
 
 
 @router.get(
     "/{cluster_id}",
     response_model=ClusterDetail,
-    responses={**WITH_404, 304: {}},
-    summary="One cluster with its explanation and lineage (ETag / If-None-Match)",
+    responses=WITH_404,
+    summary="One cluster: score breakdown, evidence, behaviour, timeline, lineage, history",
+    description="Send the ETag back as If-None-Match to get 304 when nothing changed, and as "
+    "If-Match on PATCH.",
 )
 def get_cluster(
     request: Request,
-    response: Response,
     cluster_id: str,
-    if_none_match: str | None = Header(None),
     who: Principal = Depends(require("viewer")),
-) -> Any:
+) -> Response:
     with _ctx(request).sessions() as s:
-        detail = service.get_cluster(s, cluster_id, personal=who.can("reviewer"))
-    tag = etag(detail.id, detail.version)
-    if if_none_match is not None and tag in [t.strip() for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers={"ETag": tag})
-    response.headers["ETag"] = tag
-    return detail
+        detail = _detail(s, cluster_id, who)
+    return cached_json(request, detail)
 
 
 @router.patch(
@@ -92,33 +127,41 @@ def get_cluster(
     response_model=ClusterDetail,
     responses={
         **WITH_404,
-        412: {"description": "The cluster changed since it was read"},
-        428: {"description": "If-Match is required"},
+        **responses(412, 428),
     },
     summary="Record a review decision (status, assignee, notes, tags) with If-Match",
 )
 def review_cluster(
     request: Request,
-    response: Response,
     cluster_id: str,
     update: ReviewUpdate,
-    if_match: str | None = Header(None),
+    if_match: str | None = Header(None, description="The ETag of the detail you reviewed"),
     who: Principal = Depends(require("reviewer")),
-) -> ClusterDetail:
+) -> Response:
     ctx = _ctx(request)
     with transaction(ctx.sessions) as s:
-        apply_review(s, cluster_id, update, actor=who.actor, if_match=if_match)
+        apply_review(
+            s,
+            cluster_id,
+            update,
+            actor=who.actor,
+            if_match=if_match,
+            current_etag=lambda sess: model_etag(_detail(sess, cluster_id, who)),
+        )
     with ctx.sessions() as s:
-        detail = service.get_cluster(s, cluster_id, personal=True)
-    response.headers["ETag"] = etag(detail.id, detail.version)
-    return detail
+        detail = _detail(s, cluster_id, who)
+    return Response(
+        content=detail.model_dump_json(),
+        media_type="application/json",
+        headers={"ETag": model_etag(detail)},
+    )
 
 
 @router.get(
     "/{cluster_id}/members",
     response_model=MemberPage,
     responses=WITH_404,
-    summary="A cluster's members in the latest run, paginated",
+    summary="A cluster's members in the latest run, with evidence and behaviour, paginated",
 )
 def get_members(
     request: Request,
@@ -126,6 +169,24 @@ def get_members(
     limit: int = Query(100, ge=1, le=1000),
     cursor: str | None = Query(None, max_length=512),
     _who: Principal = Depends(require("viewer")),
-) -> MemberPage:
+) -> Response:
     with _ctx(request).sessions() as s:
-        return service.members(s, cluster_id, limit, cursor)
+        page = service.members(s, cluster_id, limit, cursor)
+    return cached_json(request, page)
+
+
+@router.get(
+    "/{cluster_id}/graph",
+    response_model=ClusterGraph,
+    responses=WITH_404,
+    summary="The cluster's graph: members and strongest edges with evidence, bounded",
+)
+def get_graph(
+    request: Request,
+    cluster_id: str,
+    max_nodes: int = Query(200, ge=2, le=2000),
+    _who: Principal = Depends(require("viewer")),
+) -> Response:
+    with _ctx(request).sessions() as s:
+        g = service.graph(s, cluster_id, max_nodes)
+    return cached_json(request, g)

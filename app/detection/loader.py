@@ -13,7 +13,7 @@ from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
 from graph.types import Kind
 
 LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.TEMPLATE, Kind.API_KEY)
-_ACCOUNT_KEYS = {
+ACCOUNT_KEY_KINDS = {
     "signup_ip_key": Kind.IP,
     "signup_prefix_key": Kind.IP_RANGE,
     "email_key": Kind.EMAIL,
@@ -29,7 +29,7 @@ def _epoch(series: pd.Series) -> np.ndarray:
     return ts.dt.tz_convert(None).to_numpy().astype("datetime64[s]").astype(np.int64)
 
 
-def _small_hash(text_: str) -> int:
+def derived_key(text_: str) -> int:
     return int.from_bytes(
         hashlib.blake2b(text_.encode(), digest_size=8).digest(), "little", signed=True
     )
@@ -64,7 +64,7 @@ def load_input(
         first_seen=acc["first_seen"].to_numpy(dtype=np.int64),
     )
     parts: list[pd.DataFrame] = []
-    for col, kind in _ACCOUNT_KEYS.items():
+    for col, kind in ACCOUNT_KEY_KINDS.items():
         m = acc[col].notna()
         parts.append(
             pd.DataFrame(
@@ -80,7 +80,7 @@ def load_input(
         (i, f"{k}={v}") for i, d in enumerate(acc["attributes"]) if d for k, v in _json(d).items()
     ]
     if attrs:
-        attr_keys = [_small_hash(s) for _, s in attrs]
+        attr_keys = [derived_key(s) for _, s in attrs]
         derived.update(
             {(int(Kind.ATTRIBUTE), k): s for k, (_, s) in zip(attr_keys, attrs, strict=True)}
         )
@@ -104,7 +104,7 @@ def load_input(
     bp_text = [
         f"BIN {b}, postcode {c}" for b, c in zip(bp["bin"], bp["billing_postcode"], strict=True)
     ]
-    bp_keys = [_small_hash(t) for t in bp_text]
+    bp_keys = [derived_key(t) for t in bp_text]
     derived.update({(int(Kind.BIN_POSTCODE), k): t for k, t in zip(bp_keys, bp_text, strict=True)})
     parts.append(
         pd.DataFrame({"a": bp["a"], "kind": int(Kind.BIN_POSTCODE), "key": bp_keys, "n": 1})

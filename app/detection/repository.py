@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -40,6 +40,21 @@ def run_cluster_counts(session: Session, run_id: str) -> dict[str, int]:
     ).where(ClusterSnapshot.run_id == run_id)
     total, flagged = session.execute(q).one()
     return {"clusters": int(total), "flagged_clusters": int(flagged)}
+
+
+def review_counts(session: Session) -> dict[str, int]:
+    """Live clusters per review status, and how many reviewed ones regrew."""
+    live = Cluster.gone.is_(False)
+    out = {
+        status: int(n)
+        for status, n in session.execute(
+            select(Cluster.status, func.count()).where(live).group_by(Cluster.status)
+        )
+    }
+    out["regrown"] = int(
+        session.scalar(select(func.count()).where(live, Cluster.regrown.is_(True))) or 0
+    )
+    return out
 
 
 def run_members(session: Session, run_id: str) -> dict[str, list[str]]:
@@ -88,16 +103,26 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
         session.execute(insert(table), rows[i : i + _CHUNK])
 
 
-def mark_gone(session: Session, ids: Sequence[str], run_id: str, now: datetime) -> None:
-    for i in range(0, len(ids), _CHUNK):
-        session.execute(
-            update(Cluster)
-            .where(Cluster.id.in_(list(ids[i : i + _CHUNK])))
-            .values(
-                gone=True,
-                flagged=False,
-                last_run_id=run_id,
-                updated_at=now,
-                version=Cluster.version + 1,
-            )
+def mark_gone(session: Session, rows: list[dict[str, Any]], run_id: str, now: datetime) -> None:
+    """Turn clusters into tombstones: ``rows`` hold b_id, b_seq (change number), b_reason
+    ("merged" or "vanished") and b_into (the clusters that took the members)."""
+    if not rows:
+        return
+    table = Cluster.__table__
+    assert isinstance(table, Table)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            gone=True,
+            flagged=False,
+            last_run_id=run_id,
+            updated_at=now,
+            version=table.c.version + 1,
+            change_seq=bindparam("b_seq"),
+            gone_reason=bindparam("b_reason"),
+            successors=bindparam("b_into"),
         )
+    )
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(stmt, rows[i : i + _CHUNK])

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import update
 
-from app import __version__
+from app import __version__, changes
 from app.context import Context
 from app.db import transaction
 from app.detection import display as display_mod
@@ -200,6 +200,7 @@ def _persist(
     now = datetime.now(UTC)
     member_ids = [ids[c.members].tolist() for c in result.clusters]
     with transaction(ctx.sessions) as s:
+        changes.lock(s)  # reviews wait for this commit; the feed sees it whole
         prev_run = repo.latest_completed_run(s)
         previous = repo.run_members(s, prev_run.id) if prev_run else {}
         taken = repo.all_cluster_ids(s)
@@ -215,6 +216,7 @@ def _persist(
         members: list[dict[str, Any]] = []
         edges: list[dict[str, Any]] = []
         regrown = 0
+        touched: list[Cluster] = []
         for c, cid, members_list, lin in zip(
             result.clusters, cluster_ids, member_ids, lineage, strict=True
         ):
@@ -267,6 +269,8 @@ def _persist(
                 if changed:
                     old.version += 1
                     old.updated_at = now
+                    old.gone_reason, old.successors = None, None
+                    touched.append(old)
             snapshots.append(
                 {
                     "run_id": run_id,
@@ -295,12 +299,21 @@ def _persist(
                 }
                 for a, b, w, fam in c.edges
             )
+        numbers = iter(changes.take(s, len(new_rows) + len(touched) + len(gone)))
+        for row, seq in zip(new_rows, numbers, strict=False):
+            row["change_seq"] = seq
+        for old, seq in zip(touched, numbers, strict=False):
+            old.change_seq = seq
+        gone_rows = [
+            {"b_id": cid, "b_seq": next(numbers), "b_reason": g["kind"], "b_into": g["into"]}
+            for cid, g in sorted(gone.items())
+        ]
         repo.bulk_insert(s, Cluster, new_rows)
         s.flush()
         repo.bulk_insert(s, ClusterSnapshot, snapshots)
         repo.bulk_insert(s, ClusterMember, members)
         repo.bulk_insert(s, ClusterEdge, edges)
-        repo.mark_gone(s, sorted(gone), run_id, now)
+        repo.mark_gone(s, gone_rows, run_id, now)
         counts = {
             **load_counts,
             **result.counts,

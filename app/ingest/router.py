@@ -13,7 +13,7 @@ from app.auth.keys import Principal
 from app.context import Context
 from app.ingest.api import make_ingestor
 from app.ingest.records import json_schema
-from app.problems import PayloadTooLarge
+from app.problems import AUTHENTICATED, PayloadTooLarge, responses
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -38,9 +38,8 @@ _SCHEMA = json_schema()
         }
     },
     responses={
-        401: {"description": "No API key, or an unknown or revoked one"},
-        403: {"description": "The key is not an admin key"},
-        413: {"description": "Body larger than HYDRASCOPE_INGEST_MAX_BODY_BYTES"},
+        **AUTHENTICATED,
+        **responses(s413="Body larger than HYDRASCOPE_INGEST_MAX_BODY_BYTES"),
     },
 )
 async def ingest(

@@ -2,6 +2,7 @@
 
 from app.models.base import Base
 from app.models.detection import (
+    ChangeCounter,
     Cluster,
     ClusterEdge,
     ClusterMember,
@@ -27,6 +28,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "ChangeCounter",
     "Cluster",
     "ClusterEdge",
     "ClusterMember",

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -59,6 +60,13 @@ class Cluster(Base):
     regrown: Mapped[bool] = mapped_column(Boolean, default=False)
     gone: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # why a gone cluster went: "merged" (into ``successors``) or "vanished"
+    gone_reason: Mapped[str | None] = mapped_column(String(16))
+    successors: Mapped[list[str] | None] = mapped_column(JSON)
+    # position in the change feed: every change takes the next number (see app/changes.py)
+    change_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), unique=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
@@ -91,6 +99,10 @@ class ClusterEdge(Base):
     """The strongest edges inside a cluster, with the evidence that made them."""
 
     __tablename__ = "cluster_edges"
+    __table_args__ = (
+        Index("ix_cluster_edges_source", "source", "run_id"),
+        Index("ix_cluster_edges_target", "target", "run_id"),
+    )
 
     run_id: Mapped[str] = mapped_column(ForeignKey("detection_runs.id"), primary_key=True)
     cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id"), primary_key=True)
@@ -98,3 +110,13 @@ class ClusterEdge(Base):
     target: Mapped[str] = mapped_column(String(128), primary_key=True)
     weight: Mapped[float] = mapped_column(Float)
     families: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ChangeCounter(Base):
+    """The change feed's counter. Writers take numbers under this row's lock, so numbers are
+    handed out in commit order and a reader's cursor never skips a later commit."""
+
+    __tablename__ = "change_counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -17,18 +17,20 @@ from app.auth.keys import Principal
 from app.context import Context
 from app.db import transaction
 from app.detection import service as detection
+from app.http_cache import cached_body
 from app.models import DetectionRun
-from app.problems import Conflict, NotFound
+from app.problems import AUTHENTICATED, NOT_MODIFIED, Conflict, NotFound, responses
+from app.timeutil import UtcDatetime
 
-router = APIRouter(prefix="/v1", tags=["runs"])
+router = APIRouter(prefix="/v1", tags=["runs"], responses=AUTHENTICATED)
 
 
 class RunOut(BaseModel):
     id: str
     status: str
     progress: str | None
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
     engine: str
     seed: int
     params: dict[str, Any]
@@ -86,7 +88,7 @@ def get_run(request: Request, run_id: str, _who: Principal = Depends(require("vi
     "/runs",
     status_code=202,
     summary="Start detection in the background",
-    responses={409: {"description": "A run is already running (its id is in run_id)"}},
+    responses=responses(s409="A run is already running (its id is in run_id)"),
 )
 def start_run(request: Request, who: Principal = Depends(require("admin"))) -> JSONResponse:
     ctx: Context = request.app.state.ctx
@@ -112,13 +114,19 @@ def start_run(request: Request, who: Principal = Depends(require("admin"))) -> J
     )
 
 
-@router.get("/stats", summary="The counts a dashboard shows")
-def stats(request: Request, _who: Principal = Depends(require("viewer"))) -> dict[str, Any]:
+@router.get(
+    "/stats",
+    summary="The counts a dashboard shows (ETag / If-None-Match)",
+    responses=NOT_MODIFIED,
+    response_model=dict[str, Any],
+)
+def stats(request: Request, _who: Principal = Depends(require("viewer"))) -> Response:
     from app.stats import collect
 
     ctx: Context = request.app.state.ctx
     with ctx.sessions() as s:
-        return collect(s)
+        body = collect(s)
+    return cached_body(request, orjson.dumps(body))
 
 
 @router.get("/audit", summary="The audit log, newest first (admins)")

@@ -113,6 +113,7 @@ def template_groups(
     num_perm: int = 64,
     bands: int = 16,
     seed: int = 1,
+    min_similarity: float = 0.5,
 ) -> np.ndarray:
     """Group near-duplicate skeletons (light paraphrase) with MinHash LSH.
 
@@ -144,6 +145,12 @@ def template_groups(
         src.append(order[same])
         dst.append(order[same + 1])
     s_, d_ = np.concatenate(src), np.concatenate(dst)
+    # verify each candidate pair by its estimated Jaccard (share of equal MinHash values):
+    # one shared band is a weak hint, and unverified pairs chain unrelated templates together
+    # through connected components once there are thousands of skeletons
+    agree = (sigs[s_] == sigs[d_]).mean(axis=1)
+    keep = agree >= min_similarity
+    s_, d_ = s_[keep], d_[keep]
     graph = coo_matrix((np.ones(len(s_)), (s_, d_)), shape=(n, n))
     comp = connected_components(graph, directed=False)[1]
     first = np.full(comp.max() + 1, n)

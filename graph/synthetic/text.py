@@ -295,6 +295,147 @@ _OPERATOR_PARTS = {
 _ITEMS = ["Problem {n}", "Question {n}", "Item {n}", "Task {n}", "Case {n}"]
 
 
+_PERSONAS = [
+    "Ada",
+    "Lin",
+    "Mara",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Ravi",
+    "Sofia",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Yara",
+    "Zane",
+    "Aiko",
+    "Bruno",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Farah",
+    "Goran",
+    "Hana",
+    "Ivan",
+    "Jonas",
+    "Kira",
+    "Leon",
+    "Mina",
+    "Nils",
+    "Olga",
+    "Pavel",
+    "Rosa",
+    "Sami",
+    "Tomas",
+    "Ulla",
+    "Vera",
+    "Willem",
+    "Xenia",
+    "Yusuf",
+    "Zofia",
+]
+_TEAMS = [
+    "data curation",
+    "evaluation",
+    "alignment",
+    "tutoring",
+    "benchmark",
+    "synthetic data",
+    "red team",
+    "quality",
+    "research ops",
+    "annotation",
+    "model distillation",
+    "reasoning corpus",
+    "agent traces",
+    "math olympiad",
+    "code review",
+    "science QA",
+    "legal QA",
+    "medical QA",
+    "finance QA",
+    "localisation",
+    "ranking",
+    "preference",
+    "dialogue",
+    "retrieval",
+    "tool use",
+    "planning",
+    "summarisation",
+    "grading",
+]
+_TONES = [
+    "concise",
+    "formal",
+    "neutral",
+    "didactic",
+    "terse",
+    "exhaustive",
+    "academic",
+    "plain",
+    "rigorous",
+]
+_FORMATS = (
+    "Markdown",
+    "plain text",
+    "JSON",
+    "YAML",
+    "numbered lists",
+    "a table",
+    "LaTeX",
+    "bullets",
+)
+_SECTIONS = [
+    "Overview",
+    "Assumptions",
+    "Derivation",
+    "Checks",
+    "Pitfalls",
+    "Summary",
+    "Verdict",
+    "Context",
+    "Plan",
+    "Steps",
+    "Evidence",
+    "Caveats",
+    "Notes",
+    "Result",
+    "Method",
+    "Scope",
+    "Inputs",
+    "Outputs",
+    "Risks",
+    "Alternatives",
+    "Rationale",
+    "Conclusion",
+    "Appendix",
+    "Glossary",
+    "Examples",
+    "Counterexamples",
+    "Sources",
+    "Limits",
+    "Criteria",
+    "Score",
+]
+
+
+def house_style(rng: np.random.Generator) -> str:
+    """One operator's house style: who the prompts say they are, and how answers must look.
+
+    Drawn once per operator, shared by all its templates, so that two operators with the same
+    kind of template still word it differently (as real teams do).
+    """
+    a, b, c = (str(x) for x in rng.choice(_SECTIONS, size=3, replace=False))
+    return (
+        f"You are {_PERSONAS[int(rng.integers(len(_PERSONAS)))]} from the "
+        f"{_TEAMS[int(rng.integers(len(_TEAMS)))]} team. Use a "
+        f"{_TONES[int(rng.integers(len(_TONES)))]} tone, format the output as "
+        f"{_FORMATS[int(rng.integers(len(_FORMATS)))]}, with sections {a}, {b} and {c}."
+    )
+
+
 def operator_templates(rng: np.random.Generator, kind: str, count: int) -> list[str]:
     """``count`` distillation templates in one operator's own wording.
 
@@ -302,12 +443,13 @@ def operator_templates(rng: np.random.Generator, kind: str, count: int) -> list[
     every one of these carries the distillation signature of ``kind``.
     """
     openers, instructions, finals = _OPERATOR_PARTS[kind]
+    house = house_style(rng)
     out: list[str] = []
     while len(out) < count:
         t = (
             f"{openers[int(rng.integers(len(openers)))]} "
             f"{instructions[int(rng.integers(len(instructions)))]}, "
-            f"{finals[int(rng.integers(len(finals)))]}. "
+            f"{finals[int(rng.integers(len(finals)))]}. {house} "
             f'{_ITEMS[int(rng.integers(len(_ITEMS)))]}: "{{q}}"'
         )
         if t not in out:

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from app.auth.keys import create_key
 from app.context import Context
 from app.detection import service
 from app.main import create_app
-from app.synthetic import ingest_world
 from graph import DetectParams
-from graph.synthetic.world import WorldParams, generate_world, scaled_networks
-
-
-@pytest.fixture
-def api(ctx: Context) -> Iterator[dict[str, TestClient]]:
-    world = generate_world(WorldParams(n_benign=600, seed=5, networks=scaled_networks(1, 0.3)))
-    ingest_world(ctx, world)
-    service.detect(ctx, DetectParams(seed=0))
-    clients = {}
-    app = create_app(ctx)
-    for role in ("viewer", "reviewer"):
-        with ctx.sessions() as s, s.begin():
-            _, key = create_key(s, name=role, role=role, actor="test")
-        clients[role] = TestClient(app, headers={"Authorization": f"Bearer {key}"})
-    yield clients
 
 
 def test_pages_cover_every_cluster_once_in_order(api: dict[str, TestClient]) -> None:

@@ -1,0 +1,30 @@
+"""GET /v1/accounts/{id}."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from app.accounts import service
+from app.accounts.schemas import AccountView
+from app.auth.deps import require
+from app.auth.keys import Principal
+from app.context import Context
+from app.http_cache import cached_json
+from app.problems import AUTHENTICATED, NOT_MODIFIED
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+
+@router.get(
+    "/{account_id}",
+    response_model=AccountView,
+    responses={**AUTHENTICATED, **NOT_MODIFIED},
+    summary="One account: facts, usage, observations, its clusters now and before, its links",
+)
+def get_account(
+    request: Request, account_id: str, who: Principal = Depends(require("viewer"))
+) -> Response:
+    ctx: Context = request.app.state.ctx
+    with ctx.sessions() as s:
+        view = service.lookup(s, account_id, personal=who.can("reviewer"))
+    return cached_json(request, view)

@@ -1,0 +1,136 @@
+"""Account lookup: its facts, usage, observations, current and past clusters, links.
+
+Personal values (email, name, phone, IPs, device, payment fingerprint, personal observed
+values) are returned only to the reviewer role and above; viewers get the shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.accounts import repository as repo
+from app.accounts.schemas import (
+    AccountFacts,
+    AccountView,
+    Link,
+    Membership,
+    ObservedKind,
+    PaymentOut,
+    Usage,
+)
+from app.detection.repository import latest_completed_run
+from app.problems import NotFound
+from app.timeutil import aware, from_epoch
+from graph.types import Kind
+
+# observed values that do not identify a person: shown to every role
+PUBLIC_KINDS = frozenset({Kind.USER_AGENT, Kind.TEMPLATE, Kind.MODEL})
+
+
+def _kind_name(k: int) -> str:
+    try:
+        return Kind(k).name.lower()
+    except ValueError:
+        return f"kind_{k}"
+
+
+def _membership(r: Any) -> Membership:
+    return Membership(
+        cluster_id=r.cluster_id,
+        run_id=r.run_id,
+        run_finished_at=aware(r.finished_at),
+        strength=round(float(r.strength), 4),
+        score=float(r.score),
+        flagged=bool(r.flagged),
+        status=r.status,
+    )
+
+
+def lookup(session: Session, account_id: str, *, personal: bool) -> AccountView:
+    a = repo.account(session, account_id)
+    if a is None:
+        raise NotFound(f"no account {account_id!r}")
+    facts = AccountFacts(
+        id=a.id,
+        created_at=a.created_at,
+        country=a.country,
+        org_id=a.org_id,
+        email_domain=a.email_domain,
+        email_shape=a.email_shape,
+    )
+    if personal:
+        facts = facts.model_copy(
+            update={
+                "email": a.email,
+                "name": a.name,
+                "phone": a.phone,
+                "signup_ip": a.signup_ip,
+                "device_id": a.device_id,
+                "user_agent": a.user_agent,
+                "attributes": a.attributes,
+            }
+        )
+    pays = [
+        PaymentOut(
+            brand=p.brand,
+            last4=p.last4,
+            bin=p.bin,
+            billing_country=p.billing_country,
+            added_at=aware(p.added_at),
+            fingerprint=p.fingerprint if personal else None,
+        )
+        for p in repo.payments(session, account_id)
+    ]
+    u = repo.usage(session, account_id)
+    use = (
+        Usage(
+            requests=u.requests,
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            first_seen=from_epoch(u.first_seen),
+            last_seen=from_epoch(u.last_seen),
+        )
+        if u is not None
+        else None
+    )
+    observed = []
+    for kind, distinct, requests in repo.observation_kinds(session, account_id):
+        shown = personal or kind in PUBLIC_KINDS
+        top = [
+            {
+                "value": v if shown else None,
+                "requests": int(n),
+                "first_seen": from_epoch(f),
+                "last_seen": from_epoch(last),
+            }
+            for v, n, f, last in repo.top_observations(session, account_id, kind)
+        ]
+        observed.append(
+            ObservedKind(
+                kind=_kind_name(kind), distinct_values=distinct, requests=requests, top=top
+            )
+        )
+    run = latest_completed_run(session)
+    rows = repo.memberships(session, account_id)
+    current = None
+    if run is not None and rows and rows[0].run_id == run.id:
+        current, rows = _membership(rows[0]), rows[1:]
+    links = (
+        [
+            Link(account_id=o, cluster_id=c, weight=round(float(w), 4), families=f or {})
+            for o, c, w, f in repo.links(session, run.id, account_id)
+        ]
+        if run is not None
+        else []
+    )
+    return AccountView(
+        account=facts,
+        payment_methods=pays,
+        usage=use,
+        observations=observed,
+        cluster=current,
+        past_clusters=[_membership(r) for r in rows[:50]],
+        links=links,
+    )

@@ -1,0 +1,1 @@
+"""Evidence exports for incident responders: bundle, graphml, gexf, stix, misp, html, pdf."""

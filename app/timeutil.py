@@ -1,0 +1,28 @@
+"""Timestamps leave the service as RFC 3339 with an offset, whatever the database returns.
+
+SQLite has no time zone type: it hands back naive datetimes that were written as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+
+def aware(ts: datetime | None) -> datetime | None:
+    """``ts`` with UTC attached when the database dropped the offset."""
+    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
+
+
+def from_epoch(seconds: int | None) -> datetime | None:
+    """Epoch seconds (how request times are stored) as an aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_aware)]
