@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         default=600, ge=0, description="Requests per minute per API key (0 = no limit)"
     )
     rate_limit_burst: int = Field(default=100, ge=1)
+    api_key_cache_seconds: float = Field(
+        default=10, ge=0, description="How long a server trusts a key it checked (0 = never)"
+    )
     export_rate_per_minute: int = Field(
         default=6, ge=0, description="Exports per minute per API key (0 = no limit)"
     )

@@ -26,6 +26,12 @@ class Context:
         return session_factory(self.engine)
 
     @cached_property
+    def reads(self) -> sessionmaker[Session]:
+        """Sessions for read-only requests: autocommit, so no BEGIN / ROLLBACK round trips
+        around each request's queries (each statement reads one consistent snapshot)."""
+        return session_factory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+    @cached_property
     def hasher(self) -> Hasher:
         return Hasher(self.settings.hashing_key())
 

@@ -39,7 +39,7 @@ class _DatabaseGauges:
         finished = GaugeMetricFamily(
             "hydrascope_last_completed_run_timestamp_seconds", "When the latest run finished"
         )
-        with self.ctx.sessions() as s:
+        with self.ctx.reads() as s:
             q = (
                 select(Cluster.status, Cluster.flagged, func.count())
                 .where(Cluster.gone.is_(False))

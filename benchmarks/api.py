@@ -2,9 +2,10 @@
 
     python benchmarks/api.py [--clusters 100000] [--rate 500] [--seconds 20] [--workers 1]
 
-Setup (not timed): a generated world is ingested into a fresh PostgreSQL database and
-detected with the real pipeline; if it yields fewer clusters than asked, real clusters are
-cloned under new ids until there are enough. Then `hydrascope serve`'s app runs under uvicorn
+Setup (not timed): a generated world (1.2 accounts per cluster asked, ordinary request
+volumes) is ingested into a fresh PostgreSQL database and detected with the real pipeline;
+if that yields fewer clusters than asked, real clusters are cloned under new ids (same
+members) until there are enough, and the report says how many. Then `hydrascope serve`'s app runs under uvicorn
 in its own process, and benchmarks/_loadgen.py, another process on 127.0.0.1, drives it:
 
 * closed loop (16 keep-alive connections, back to back) for the throughput ceiling;
@@ -119,7 +120,7 @@ def paths(ctx: Context, n: int = 2000) -> dict[str, list[str]]:
     rnd = random.Random(5)
     with ctx.sessions() as s:
         ids = list(s.scalars(select(Cluster.id).where(Cluster.gone.is_(False))))
-        accts = list(s.scalars(select(ClusterMember.account_id).limit(200_000)))
+        accts = list(s.scalars(select(ClusterMember.account_id).distinct().limit(200_000)))
     pick = rnd.sample(ids, min(n, len(ids)))
     return {
         "cluster list": [
@@ -192,7 +193,7 @@ def main() -> None:
     ap.add_argument("--clusters", type=int, default=100_000)
     ap.add_argument("--rate", type=float, default=500)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
 

@@ -36,8 +36,52 @@ from graph.scoring import cluster_table, score  # noqa: E402
 from graph.synthetic.world import WorldParams, generate_world, scaled_networks  # noqa: E402
 
 
+def _prepare(
+    folder: Path, params: WorldParams, workers: int, env: dict[str, str], exe: str
+) -> tuple[dict[str, str], int, float, float]:
+    """Generate and ingest the world into ``folder`` (setup, not the measurement); a folder
+    that already holds this world (``--keep``) is reused as it is."""
+    meta_path = folder / "meta.json"
+    if meta_path.exists():
+        meta = orjson.loads(meta_path.read_bytes())
+        if meta["params"] == repr(params):
+            print(f"reusing the world in {folder}", file=sys.stderr)
+            import sqlite3
+
+            with sqlite3.connect(folder / "w.db") as db:  # measure a first run, as when fresh
+                for table in (
+                    "cluster_edges", "cluster_members", "cluster_snapshots", "review_decisions",
+                    "clusters", "detection_runs",
+                ):  # fmt: skip
+                    db.execute(f"DELETE FROM {table}")
+                db.execute("UPDATE change_counters SET value = 0")
+            return meta["truth"], meta["requests"], 0.0, 0.0
+    t0 = time.perf_counter()
+    world = generate_world(params)
+    truth = dict(world.truth())
+    n_req = world.n_requests
+    data = folder / "world.ndjson"
+    with data.open("wb") as fh:
+        for rec in world.records():
+            fh.write(orjson.dumps(rec) + b"\n")
+    del world
+    gen_s = time.perf_counter() - t0
+    (folder / "w.db").unlink(missing_ok=True)
+    assert run_measured([exe, "db", "upgrade"], env=env).returncode == 0
+    ing = run_measured([exe, "ingest", "--workers", str(workers), str(data)], env=env)
+    assert ing.returncode == 0, ing.stderr
+    data.unlink()
+    meta_path.write_bytes(orjson.dumps({"params": repr(params), "truth": truth, "requests": n_req}))
+    return truth, n_req, gen_s, ing.seconds
+
+
 def run_size(
-    size: int, louvain_max: int, workers: int, mean_requests: float, engines_wanted: list[str]
+    size: int,
+    louvain_max: int,
+    workers: int,
+    mean_requests: float,
+    engines_wanted: list[str],
+    keep: Path | None = None,
 ) -> dict[str, object]:
     copies = max(1, size // 20_000)
     params = WorldParams(
@@ -46,17 +90,10 @@ def run_size(
         networks=scaled_networks(copies),
         mean_requests=mean_requests,
     )
-    t0 = time.perf_counter()
-    world = generate_world(params)
-    truth = dict(world.truth())
-    n_req = world.n_requests
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "world.ndjson"
-        with data.open("wb") as fh:
-            for rec in world.records():
-                fh.write(orjson.dumps(rec) + b"\n")
-        del world
-        gen_s = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmpdir:
+        folder = keep / str(size) if keep else Path(tmpdir)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = str(folder)
         env = dict(
             os.environ,
             HYDRASCOPE_DATABASE_URL=f"sqlite:///{tmp}/w.db",
@@ -64,15 +101,12 @@ def run_size(
             HYDRASCOPE_DEV_MODE="0",
         )
         exe = str(Path(sys.executable).with_name("hydrascope"))
-        assert run_measured([exe, "db", "upgrade"], env=env).returncode == 0
-        ing = run_measured([exe, "ingest", "--workers", str(workers), str(data)], env=env)
-        assert ing.returncode == 0, ing.stderr
-        data.unlink()
+        truth, n_req, gen_s, ingest_s = _prepare(folder, params, workers, env, exe)
         det = run_measured([exe, "detect", "--json"], env=env)
         assert det.returncode == 0, det.stderr
         out = orjson.loads(det.stdout)
         print(
-            f"{size}: generated {gen_s:.0f} s, ingest {ing.seconds:.0f} s, detect {det.seconds:.1f} s "
+            f"{size}: generated {gen_s:.0f} s, ingest {ingest_s:.0f} s, detect {det.seconds:.1f} s "
             f"peak {det.peak_bytes / 2**30:.2f} GiB",
             file=sys.stderr,
         )
@@ -113,10 +147,15 @@ def run_size(
         "requests": n_req,
         "networks": len(params.networks),
         "graph_edges": g.n_edges,
-        "ingest_s": ing.seconds,
+        "ingest_s": ingest_s,
         "detect_s": det.seconds,
         "detect_peak": det.peak_bytes,
         "stages": out["timings"],
+        "memory": {
+            "load": out["counts"].get("peak_rss_mib_after_load"),
+            **out["counts"].get("peak_rss_mib_after", {}),
+            "persist": out["counts"].get("peak_rss_mib"),
+        },
         "counts": out["counts"],
         "engines": engines,
     }
@@ -140,6 +179,14 @@ def report(results: list[dict[str, object]]) -> str:
             f"| {r['size']:,} | {r['requests']:,} | {r['networks']} | {r['graph_edges']:,} | "
             f"{r['detect_s']:.1f} s | {r['detect_peak'] / 2**30:.2f} GiB | {stages} |"
         )  # type: ignore[operator]
+    lines += [
+        "",
+        "Peak resident memory of the detect process after each stage (MiB, from getrusage):",
+        "",
+    ]
+    for r in results:
+        mem = ", ".join(f"{k} {v:,}" for k, v in r["memory"].items() if v)  # type: ignore[union-attr]
+        lines.append(f"- {r['size']:,} accounts: {mem}")
     lines += [
         "",
         "Engines on the same graph and the same scoring (flagged = score >= 0.5):",
@@ -181,10 +228,16 @@ def main() -> None:
     )
     ap.add_argument("--section", default="detect", help="docs/performance.md section to replace")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="keep each size's database in this folder and reuse it on the next run",
+    )
     args = ap.parse_args()
     wanted = args.engines.split(",")
     results = [
-        run_size(s, args.louvain_max, args.workers, args.mean_requests, wanted) for s in args.sizes
+        run_size(s, args.louvain_max, args.workers, args.mean_requests, wanted, args.keep)
+        for s in args.sizes
     ]
     text = report(results)
     print(text)

@@ -61,7 +61,7 @@ class DetectionResult:
     table: ClusterTable
     labels: np.ndarray
     timings: dict[str, float]
-    counts: dict[str, int]
+    counts: dict[str, Any]
 
 
 Progress = Callable[[str], None]
@@ -78,8 +78,11 @@ def run_detection(
     timings: dict[str, float] = {}
     say = progress or (lambda _stage: None)
 
+    memory: dict[str, int] = {}
+
     def stage(name: str, t0: float) -> float:
         timings[name] = round(time.perf_counter() - t0, 3)
+        memory[name] = peak_rss_mib()
         return time.perf_counter()
 
     t = time.perf_counter()
@@ -111,8 +114,18 @@ def run_detection(
         "flagged_accounts": int(sum(len(c.members) for c in clusters if c.flagged)),
         "timing_cells": g.timing_keys,
         **{f"public_{k}": v for k, v in g.public_values.items()},
+        "peak_rss_mib_after": memory,
     }
     return DetectionResult(clusters, g, table, labels, timings, counts)
+
+
+def peak_rss_mib() -> int:
+    """This process's peak resident memory so far, in MiB (0 where the OS cannot say)."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return 0
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 def _clusters(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -36,31 +36,47 @@ def usage(session: Session, account_id: str) -> AccountUsage | None:
     return session.get(AccountUsage, account_id)
 
 
-def observation_kinds(session: Session, account_id: str) -> list[tuple[int, int, int]]:
-    """(kind, distinct values, requests) per kind of observed value."""
-    q = (
-        select(Observation.kind, func.count(), func.sum(Observation.n))
+def observations(session: Session, account_id: str) -> list[Any]:
+    """Per kind: distinct values and requests, with the top values (one query, windowed):
+    rows of (kind, distinct, requests, value, n, first_seen, last_seen), rank <= TOP_VALUES."""
+    inner = (
+        select(
+            Observation.kind,
+            Observation.value_key,
+            Observation.n,
+            Observation.first_seen,
+            Observation.last_seen,
+            func.count().over(partition_by=Observation.kind).label("distinct"),
+            func.sum(Observation.n).over(partition_by=Observation.kind).label("requests"),
+            func.row_number()
+            .over(
+                partition_by=Observation.kind,
+                order_by=(Observation.n.desc(), Observation.value_key),
+            )
+            .label("rank"),
+        )
         .where(Observation.account_id == account_id)
-        .group_by(Observation.kind)
-        .order_by(Observation.kind)
+        .subquery()
     )
-    return [(int(k), int(c), int(n or 0)) for k, c, n in session.execute(q)]
-
-
-def top_observations(session: Session, account_id: str, kind: int) -> list[Any]:
     q = (
-        select(ObservedValue.value, Observation.n, Observation.first_seen, Observation.last_seen)
-        .select_from(Observation)
+        select(
+            inner.c.kind,
+            inner.c.distinct,
+            inner.c.requests,
+            ObservedValue.value,
+            inner.c.n,
+            inner.c.first_seen,
+            inner.c.last_seen,
+        )
+        .select_from(inner)
         .outerjoin(
             ObservedValue,
-            (ObservedValue.kind == Observation.kind)
-            & (ObservedValue.value_key == Observation.value_key),
+            (ObservedValue.kind == inner.c.kind) & (ObservedValue.value_key == inner.c.value_key),
         )
-        .where(Observation.account_id == account_id, Observation.kind == kind)
-        .order_by(Observation.n.desc(), Observation.value_key)
-        .limit(TOP_VALUES)
+        .where(inner.c.rank <= TOP_VALUES)
+        .order_by(inner.c.kind, inner.c.rank)
     )
-    return list(session.execute(q).all())
+    return list(session.execute(q))
 
 
 def memberships(session: Session, account_id: str, limit: int = 51) -> list[Any]:
@@ -92,18 +108,12 @@ def memberships(session: Session, account_id: str, limit: int = 51) -> list[Any]
 def links(session: Session, run_id: str, account_id: str, limit: int = 50) -> list[Any]:
     """The account's stored edges in ``run_id``, strongest first: (other, cluster, w, fams)."""
     cols = (ClusterEdge.cluster_id, ClusterEdge.weight, ClusterEdge.families)
-    out = list(
-        session.execute(
-            select(ClusterEdge.target, *cols).where(
-                ClusterEdge.run_id == run_id, ClusterEdge.source == account_id
-            )
-        )
-    ) + list(
-        session.execute(
-            select(ClusterEdge.source, *cols).where(
-                ClusterEdge.run_id == run_id, ClusterEdge.target == account_id
-            )
-        )
+    out = select(ClusterEdge.target.label("other"), *cols).where(
+        ClusterEdge.run_id == run_id, ClusterEdge.source == account_id
     )
-    out.sort(key=lambda r: (-float(r[2]), r[0]))
-    return out[:limit]
+    into = select(ClusterEdge.source.label("other"), *cols).where(
+        ClusterEdge.run_id == run_id, ClusterEdge.target == account_id
+    )
+    both = union_all(out, into).subquery()
+    q = select(both).order_by(both.c.weight.desc(), both.c.other).limit(limit)
+    return list(session.execute(q))

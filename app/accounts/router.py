@@ -25,6 +25,6 @@ def get_account(
     request: Request, account_id: str, who: Principal = Depends(require("viewer"))
 ) -> Response:
     ctx: Context = request.app.state.ctx
-    with ctx.sessions() as s:
+    with ctx.reads() as s:
         view = service.lookup(s, account_id, personal=who.can("reviewer"))
     return cached_json(request, view)

@@ -95,22 +95,21 @@ def lookup(session: Session, account_id: str, *, personal: bool) -> AccountView:
         if u is not None
         else None
     )
-    observed = []
-    for kind, distinct, requests in repo.observation_kinds(session, account_id):
+    observed: dict[int, ObservedKind] = {}
+    for kind, distinct, requests, value, n, first, last in repo.observations(session, account_id):
+        entry = observed.get(kind)
+        if entry is None:
+            entry = observed[kind] = ObservedKind(
+                kind=_kind_name(kind), distinct_values=distinct, requests=requests, top=[]
+            )
         shown = personal or kind in PUBLIC_KINDS
-        top = [
+        entry.top.append(
             {
-                "value": v if shown else None,
+                "value": value if shown else None,
                 "requests": int(n),
-                "first_seen": from_epoch(f),
+                "first_seen": from_epoch(first),
                 "last_seen": from_epoch(last),
             }
-            for v, n, f, last in repo.top_observations(session, account_id, kind)
-        ]
-        observed.append(
-            ObservedKind(
-                kind=_kind_name(kind), distinct_values=distinct, requests=requests, top=top
-            )
         )
     run = latest_completed_run(session)
     rows = repo.memberships(session, account_id)
@@ -129,7 +128,7 @@ def lookup(session: Session, account_id: str, *, personal: bool) -> AccountView:
         account=facts,
         payment_methods=pays,
         usage=use,
-        observations=observed,
+        observations=list(observed.values()),
         cluster=current,
         past_clusters=[_membership(r) for r in rows[:50]],
         links=links,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi import Depends, Request
 
+from app.auth.keycache import KeyCache
 from app.auth.keys import RANK, Principal, authenticate
 from app.auth.ratelimit import RateLimiter
 from app.context import Context
@@ -17,8 +18,13 @@ def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API key as 'Authorization: Bearer KEY'")
     ctx: Context = request.app.state.ctx
-    with ctx.sessions() as session:
-        found = authenticate(session, token.strip())
+    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    found = cache.get(token.strip()) if cache is not None else None
+    if found is None:
+        with ctx.reads() as session:
+            found = authenticate(session, token.strip())
+        if found is not None and cache is not None:
+            cache.put(token.strip(), found)
     if found is None:
         raise Unauthorized("unknown or revoked API key")
     return found

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -103,10 +103,10 @@ def page_clusters(
     after: list[Any] | None,
 ) -> list[dict[str, Any]]:
     """One page of the run's clusters, sorted descending by ``sort`` then by id."""
-    col = {
-        "score": ClusterSnapshot.score,
-        "size": ClusterSnapshot.size,
-        "updated_at": Cluster.updated_at,
+    col, tie = {
+        "score": (ClusterSnapshot.score, ClusterSnapshot.cluster_id),
+        "size": (ClusterSnapshot.size, ClusterSnapshot.cluster_id),
+        "updated_at": (Cluster.updated_at, Cluster.id),
     }[sort]
     q = (
         select(*_SUMMARY_COLUMNS)
@@ -134,48 +134,53 @@ def page_clusters(
         key, last_id = after
         if sort == "updated_at":
             key = datetime.fromisoformat(key)
-        q = q.where(or_(col < key, and_(col == key, Cluster.id > last_id)))
+        q = q.where(tuple_(col, tie) < tuple_(literal(key), literal(last_id)))
     if f.get("family"):  # compiles to json_extract (SQLite) or ->> (PostgreSQL)
         q = q.where(ClusterSnapshot.signals[f["family"]].as_float() > 0)
-    q = q.order_by(col.desc(), Cluster.id).limit(limit)
+    # both keys descending: one backward scan of the (run_id, key, cluster_id) index
+    q = q.order_by(col.desc(), tie.desc()).limit(limit)
     return [_summary(r) for r in session.execute(q)]
+
+
+_DETAIL_COLUMNS = (
+    *_SUMMARY_COLUMNS,
+    Cluster.assignee,
+    Cluster.notes,
+    Cluster.tags,
+    Cluster.created_at,
+    Cluster.version,
+    Cluster.gone,
+    Cluster.gone_reason,
+    Cluster.successors,
+    ClusterSnapshot.explanation,
+    ClusterSnapshot.lineage,
+)
+# built once: the detail page is the hottest read, and building a select costs as much as
+# running it
+_DETAIL = (
+    select(*_DETAIL_COLUMNS)
+    .join(
+        ClusterSnapshot,
+        (ClusterSnapshot.cluster_id == Cluster.id)
+        & (ClusterSnapshot.run_id == Cluster.last_run_id),
+    )
+    .where(Cluster.id == bindparam("cid"))
+)
+_DETAIL_GONE = (  # a gone cluster's last snapshot is in an earlier run
+    select(*_DETAIL_COLUMNS)
+    .join(ClusterSnapshot, ClusterSnapshot.cluster_id == Cluster.id)
+    .join(DetectionRun, DetectionRun.id == ClusterSnapshot.run_id)
+    .where(Cluster.id == bindparam("cid"))
+    .order_by(DetectionRun.finished_at.desc())
+    .limit(1)
+)
 
 
 def cluster_with_snapshot(session: Session, cluster_id: str) -> dict[str, Any] | None:
     """A cluster with its latest snapshot (for a gone cluster: the last one it had)."""
-    columns = (
-        *_SUMMARY_COLUMNS,
-        Cluster.assignee,
-        Cluster.notes,
-        Cluster.tags,
-        Cluster.created_at,
-        Cluster.version,
-        Cluster.gone,
-        Cluster.gone_reason,
-        Cluster.successors,
-        ClusterSnapshot.explanation,
-        ClusterSnapshot.lineage,
-    )
-    q = (
-        select(*columns)
-        .join(
-            ClusterSnapshot,
-            (ClusterSnapshot.cluster_id == Cluster.id)
-            & (ClusterSnapshot.run_id == Cluster.last_run_id),
-        )
-        .where(Cluster.id == cluster_id)
-    )
-    row = session.execute(q).first()
-    if row is None:  # gone: its last snapshot is in an earlier run
-        q = (
-            select(*columns)
-            .join(ClusterSnapshot, ClusterSnapshot.cluster_id == Cluster.id)
-            .join(DetectionRun, DetectionRun.id == ClusterSnapshot.run_id)
-            .where(Cluster.id == cluster_id)
-            .order_by(DetectionRun.finished_at.desc())
-            .limit(1)
-        )
-        row = session.execute(q).first()
+    row = session.execute(_DETAIL, {"cid": cluster_id}).first()
+    if row is None:
+        row = session.execute(_DETAIL_GONE, {"cid": cluster_id}).first()
     if row is None:
         return None
     out = _summary(row)
@@ -206,13 +211,22 @@ def page_members(
     return total, [(a, s) for a, s in rows]
 
 
-def history(session: Session, cluster_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    q = (
-        select(ReviewDecision)
-        .where(ReviewDecision.cluster_id == cluster_id)
-        .order_by(ReviewDecision.id.desc())
-        .limit(limit)
+_HISTORY = (
+    select(
+        ReviewDecision.at,
+        ReviewDecision.actor,
+        ReviewDecision.from_status,
+        ReviewDecision.to_status,
+        ReviewDecision.note,
+        ReviewDecision.changes,
     )
+    .where(ReviewDecision.cluster_id == bindparam("cid"))
+    .order_by(ReviewDecision.id.desc())
+    .limit(bindparam("lim"))
+)
+
+
+def history(session: Session, cluster_id: str, limit: int = 100) -> list[dict[str, Any]]:
     return [
         {
             "at": aware(d.at),
@@ -222,7 +236,7 @@ def history(session: Session, cluster_id: str, limit: int = 100) -> list[dict[st
             "note": d.note,
             "changes": d.changes,
         }
-        for d in session.scalars(q)
+        for d in session.execute(_HISTORY, {"cid": cluster_id, "lim": limit})
     ]
 
 

@@ -70,7 +70,7 @@ def list_clusters(
         "regrown": regrown,
         "updated_since": updated_since,
     }
-    with _ctx(request).sessions() as s:
+    with _ctx(request).reads() as s:
         page = service.list_clusters(s, filters, sort, limit, cursor)
     return cached_json(request, page)
 
@@ -95,7 +95,7 @@ def changes(
     limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
     _who: Principal = Depends(require("viewer")),
 ) -> Response:
-    with _ctx(request).sessions() as s:
+    with _ctx(request).reads() as s:
         page = service.feed(s, cursor, updated_since, limit)
     return cached_json(request, page)
 
@@ -117,7 +117,7 @@ def get_cluster(
     cluster_id: str,
     who: Principal = Depends(require("viewer")),
 ) -> Response:
-    with _ctx(request).sessions() as s:
+    with _ctx(request).reads() as s:
         detail = _detail(s, cluster_id, who)
     return cached_json(request, detail)
 
@@ -170,7 +170,7 @@ def get_members(
     cursor: str | None = Query(None, max_length=512),
     _who: Principal = Depends(require("viewer")),
 ) -> Response:
-    with _ctx(request).sessions() as s:
+    with _ctx(request).reads() as s:
         page = service.members(s, cluster_id, limit, cursor)
     return cached_json(request, page)
 
@@ -187,6 +187,6 @@ def get_graph(
     max_nodes: int = Query(200, ge=2, le=2000),
     _who: Principal = Depends(require("viewer")),
 ) -> Response:
-    with _ctx(request).sessions() as s:
+    with _ctx(request).reads() as s:
         g = service.graph(s, cluster_id, max_nodes)
     return cached_json(request, g)

@@ -26,7 +26,7 @@ from app.detection.loader import load_input
 from app.models import Cluster, ClusterEdge, ClusterMember, ClusterSnapshot, DetectionRun
 from graph import DetectParams, match_clusters, run_detection
 from graph.data import DetectionInput
-from graph.pipeline import DetectionResult
+from graph.pipeline import DetectionResult, peak_rss_mib
 from graph.scoring import WEIGHTS_FILE
 
 SAMPLES_PER_TEMPLATE = 3
@@ -146,6 +146,7 @@ def execute_run(
         with ctx.engine.connect() as conn:
             inp, load_counts, derived = load_input(conn, ctx.settings.activity_window_seconds)
             load_s = time.perf_counter() - t0
+            load_counts["peak_rss_mib_after_load"] = peak_rss_mib()
 
             def display(wanted: Any) -> dict[tuple[int, int], str]:
                 return display_mod.resolve(conn, wanted, derived)
@@ -155,6 +156,7 @@ def execute_run(
         say("saving clusters")
         t1 = time.perf_counter()
         summary = _persist(ctx, run_id, inp, result, digest, load_counts)
+        summary["counts"]["peak_rss_mib"] = peak_rss_mib()
         timings = {
             "load": round(load_s, 3),
             **result.timings,

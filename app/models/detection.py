@@ -68,11 +68,17 @@ class Cluster(Base):
         BigInteger().with_variant(Integer, "sqlite"), unique=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_clusters_updated", "updated_at", "id"),)
 
 
 class ClusterSnapshot(Base):
     __tablename__ = "cluster_snapshots"
+    __table_args__ = (  # the review queue's sort orders, read backwards (see page_clusters)
+        Index("ix_cluster_snapshots_run_score", "run_id", "score", "cluster_id"),
+        Index("ix_cluster_snapshots_run_size", "run_id", "size", "cluster_id"),
+    )
 
     run_id: Mapped[str] = mapped_column(ForeignKey("detection_runs.id"), primary_key=True)
     cluster_id: Mapped[str] = mapped_column(ForeignKey("clusters.id"), primary_key=True)

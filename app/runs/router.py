@@ -67,7 +67,7 @@ def list_runs(
     _who: Principal = Depends(require("viewer")),
 ) -> list[RunOut]:
     ctx: Context = request.app.state.ctx
-    with ctx.sessions() as s:
+    with ctx.reads() as s:
         rows = s.scalars(select(DetectionRun).order_by(DetectionRun.started_at.desc()).limit(limit))
         return [_out(r) for r in rows]
 
@@ -77,7 +77,7 @@ def list_runs(
 )
 def get_run(request: Request, run_id: str, _who: Principal = Depends(require("viewer"))) -> RunOut:
     ctx: Context = request.app.state.ctx
-    with ctx.sessions() as s:
+    with ctx.reads() as s:
         row = s.get(DetectionRun, run_id)
         if row is None:
             raise NotFound(f"no run {run_id!r}")
@@ -124,7 +124,7 @@ def stats(request: Request, _who: Principal = Depends(require("viewer"))) -> Res
     from app.stats import collect
 
     ctx: Context = request.app.state.ctx
-    with ctx.sessions() as s:
+    with ctx.reads() as s:
         body = collect(s)
     return cached_body(request, orjson.dumps(body))
 
@@ -139,7 +139,7 @@ def audit(
     from app.models import AuditEntry
 
     ctx: Context = request.app.state.ctx
-    with ctx.sessions() as s:
+    with ctx.reads() as s:
         q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if before_id is not None:
             q = q.where(AuditEntry.id < before_id)

@@ -113,7 +113,7 @@ def template_groups(
     num_perm: int = 64,
     bands: int = 16,
     seed: int = 1,
-    min_similarity: float = 0.5,
+    min_similarity: float = 0.55,
 ) -> np.ndarray:
     """Group near-duplicate skeletons (light paraphrase) with MinHash LSH.
 

@@ -447,9 +447,9 @@ def operator_templates(rng: np.random.Generator, kind: str, count: int) -> list[
     out: list[str] = []
     while len(out) < count:
         t = (
-            f"{openers[int(rng.integers(len(openers)))]} "
+            f"{house} {openers[int(rng.integers(len(openers)))]} "
             f"{instructions[int(rng.integers(len(instructions)))]}, "
-            f"{finals[int(rng.integers(len(finals)))]}. {house} "
+            f"{finals[int(rng.integers(len(finals)))]}. "
             f'{_ITEMS[int(rng.integers(len(_ITEMS)))]}: "{{q}}"'
         )
         if t not in out:

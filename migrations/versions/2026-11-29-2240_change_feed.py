@@ -1,4 +1,5 @@
-"""change feed: cluster change numbers, tombstone reasons, edge lookup by account
+"""change feed: cluster change numbers, tombstone reasons, edge lookup by account,
+review queue indexes
 
 Revision ID: 0002
 Revises: 0001
@@ -46,9 +47,22 @@ def upgrade() -> None:
         batch.create_unique_constraint(op.f("uq_clusters_change_seq"), ["change_seq"])
     op.create_index("ix_cluster_edges_source", "cluster_edges", ["source", "run_id"])
     op.create_index("ix_cluster_edges_target", "cluster_edges", ["target", "run_id"])
+    # the review queue's sort orders
+    op.create_index(
+        "ix_cluster_snapshots_run_score", "cluster_snapshots", ["run_id", "score", "cluster_id"]
+    )
+    op.create_index(
+        "ix_cluster_snapshots_run_size", "cluster_snapshots", ["run_id", "size", "cluster_id"]
+    )
+    op.drop_index("ix_clusters_updated_at", table_name="clusters")
+    op.create_index("ix_clusters_updated", "clusters", ["updated_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_clusters_updated", table_name="clusters")
+    op.create_index("ix_clusters_updated_at", "clusters", ["updated_at"])
+    op.drop_index("ix_cluster_snapshots_run_size", table_name="cluster_snapshots")
+    op.drop_index("ix_cluster_snapshots_run_score", table_name="cluster_snapshots")
     op.drop_index("ix_cluster_edges_target", table_name="cluster_edges")
     op.drop_index("ix_cluster_edges_source", table_name="cluster_edges")
     with op.batch_alter_table("clusters") as batch:

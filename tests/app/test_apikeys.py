@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -41,8 +43,12 @@ def test_revoked_key_is_refused_over_http(cli_env: dict[str, str], ctx: Context)
         .invoke(main, ["apikey", "create", "--role", "admin", "--name", "etl"])
         .stdout.strip()
     )
+    # servers trust a checked key for HYDRASCOPE_API_KEY_CACHE_SECONDS: revocation lands
+    # within that time in every process
+    ctx.settings = ctx.settings.model_copy(update={"api_key_cache_seconds": 0.2})
     c = TestClient(create_app(ctx), headers={"Authorization": f"Bearer {key}"})
     assert c.post("/v1/ingest", content=b"").status_code == 200
     key_id = key.split("_")[1]
     CliRunner().invoke(main, ["apikey", "revoke", key_id])
+    time.sleep(0.3)
     assert c.post("/v1/ingest", content=b"").status_code == 401

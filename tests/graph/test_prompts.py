@@ -34,3 +34,33 @@ def test_distillation_signatures() -> None:
     assert signature(skeleton(text.DISTILL["agentic"][0])) == "agentic"
     assert signature(skeleton(text.DISTILL["grading"][0])) == "grading"
     assert signature(skeleton("Translate into French: hello")) is None
+
+
+def test_many_operators_templates_do_not_chain_into_one_group() -> None:
+    """300 operators writing the same genre of prompt (as at 1M accounts): paraphrases of one
+    operator's template stay together, different operators' templates do not chain."""
+    import numpy as np
+
+    from graph.signals.prompts import skeleton, template_groups
+    from graph.synthetic import text
+
+    rng = np.random.default_rng(3)
+    skels: list[str] = []
+    owner: list[int] = []
+    for op in range(300):
+        for t in text.operator_templates(rng, "agentic", 2):
+            for variant in (t, text.paraphrase(t, rng)):
+                skels.append(skeleton(variant))
+                owner.append(op)
+    uniq = sorted(set(skels))
+    labels = dict(zip(uniq, template_groups(uniq).tolist(), strict=True))
+    by_group: dict[int, set[int]] = {}
+    for s, op in zip(skels, owner, strict=True):
+        by_group.setdefault(labels[s], set()).add(op)
+    assert max(len(ops) for ops in by_group.values()) <= 10, "operators chained together"
+    # a light paraphrase keeps its group
+    t = text.operator_templates(np.random.default_rng(9), "reasoning", 1)[0]
+    pair = [skeleton(t), skeleton(text.paraphrase(t, np.random.default_rng(1)))]
+    if pair[0] != pair[1]:
+        g = template_groups(pair)
+        assert g[0] == g[1]
