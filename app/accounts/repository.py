@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.models import (
     Account,
     AccountUsage,
+    Activity,
     Cluster,
     ClusterEdge,
     ClusterMember,
@@ -19,6 +20,7 @@ from app.models import (
     ObservedValue,
     PaymentMethod,
 )
+from graph.types import Kind
 
 TOP_VALUES = 5
 
@@ -75,6 +77,41 @@ def observations(session: Session, account_id: str) -> list[Any]:
         )
         .where(inner.c.rank <= TOP_VALUES)
         .order_by(inner.c.kind, inner.c.rank)
+    )
+    return list(session.execute(q))
+
+
+def templates(session: Session, account_id: str, window_seconds: int) -> list[Any]:
+    """The account's most used prompt templates, from its activity windows:
+    rows of (distinct, requests, skeleton, n, first_seen, last_seen)."""
+    per = (
+        select(
+            Activity.template_key,
+            func.sum(Activity.n).label("n"),
+            (func.min(Activity.window) * window_seconds).label("first_seen"),
+            ((func.max(Activity.window) + 1) * window_seconds - 1).label("last_seen"),
+        )
+        .where(Activity.account_id == account_id, Activity.template_key != 0)
+        .group_by(Activity.template_key)
+        .subquery()
+    )
+    q = (
+        select(
+            func.count().over().label("distinct"),
+            func.sum(per.c.n).over().label("requests"),
+            ObservedValue.value,
+            per.c.n,
+            per.c.first_seen,
+            per.c.last_seen,
+        )
+        .select_from(per)
+        .outerjoin(
+            ObservedValue,
+            (ObservedValue.kind == int(Kind.TEMPLATE))
+            & (ObservedValue.value_key == per.c.template_key),
+        )
+        .order_by(per.c.n.desc(), per.c.template_key)
+        .limit(TOP_VALUES)
     )
     return list(session.execute(q))
 

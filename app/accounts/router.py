@@ -26,5 +26,10 @@ def get_account(
 ) -> Response:
     ctx: Context = request.app.state.ctx
     with ctx.reads() as s:
-        view = service.lookup(s, account_id, personal=who.can("reviewer"))
+        view = service.lookup(
+            s,
+            account_id,
+            personal=who.can("reviewer"),
+            window_seconds=ctx.settings.activity_window_seconds,
+        )
     return cached_json(request, view)

@@ -48,7 +48,9 @@ def _membership(r: Any) -> Membership:
     )
 
 
-def lookup(session: Session, account_id: str, *, personal: bool) -> AccountView:
+def lookup(
+    session: Session, account_id: str, *, personal: bool, window_seconds: int = 600
+) -> AccountView:
     a = repo.account(session, account_id)
     if a is None:
         raise NotFound(f"no account {account_id!r}")
@@ -111,6 +113,22 @@ def lookup(session: Session, account_id: str, *, personal: bool) -> AccountView:
                 "last_seen": from_epoch(last),
             }
         )
+    for distinct, requests, value, n, first, last in repo.templates(
+        session, account_id, window_seconds
+    ):
+        entry = observed.get(int(Kind.TEMPLATE))
+        if entry is None:
+            entry = observed[int(Kind.TEMPLATE)] = ObservedKind(
+                kind="template", distinct_values=distinct, requests=requests, top=[]
+            )
+        entry.top.append(
+            {
+                "value": value,
+                "requests": int(n),
+                "first_seen": from_epoch(first),
+                "last_seen": from_epoch(last),
+            }
+        )
     run = latest_completed_run(session)
     rows = repo.memberships(session, account_id)
     current = None
@@ -128,7 +146,7 @@ def lookup(session: Session, account_id: str, *, personal: bool) -> AccountView:
         account=facts,
         payment_methods=pays,
         usage=use,
-        observations=list(observed.values()),
+        observations=[observed[k] for k in sorted(observed)],
         cluster=current,
         past_clusters=[_membership(r) for r in rows[:50]],
         links=links,

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
 from graph.types import Kind
 
-LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.TEMPLATE, Kind.API_KEY)
+LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY)
 ACCOUNT_KEY_KINDS = {
     "signup_ip_key": Kind.IP,
     "signup_prefix_key": Kind.IP_RANGE,
@@ -127,6 +127,8 @@ def load_input(
         conn, "observations", "t.kind, t.value_key, t.n", 4, f"WHERE t.kind IN ({kinds})"
     )
     parts.append(pd.DataFrame({"a": obs[0], "kind": obs[1], "key": obs[2], "n": obs[3]}))
+    act = _read_by_account(conn, "activity", 't."window", t.template_key, t.n', 4)
+    parts.append(_template_incidence(act[0], act[2], act[3]))
     inc = pd.concat(parts, ignore_index=True)
     incidence = Incidence(
         account=inc["a"].to_numpy(dtype=np.int32),
@@ -135,8 +137,6 @@ def load_input(
         n=inc["n"].to_numpy(dtype=np.int64),
     )
     del parts, inc
-
-    act = _read_by_account(conn, "activity", 't."window", t.template_key, t.n', 4)
     activity = Activity(
         account=act[0],
         window=act[1],
@@ -160,6 +160,15 @@ def load_input(
         "payment_methods": len(pm),
     }
     return DetectionInput(accounts, incidence, activity, templates), counts, derived
+
+
+def _template_incidence(account: np.ndarray, template: np.ndarray, n: np.ndarray) -> pd.DataFrame:
+    """Requests per (account, template), summed from the activity windows."""
+    m = template != 0
+    frame = pd.DataFrame({"a": account[m], "key": template[m], "n": n[m]})
+    out = frame.groupby(["a", "key"], sort=False)["n"].sum().reset_index()
+    out["kind"] = np.int16(Kind.TEMPLATE)
+    return out[["a", "kind", "key", "n"]]
 
 
 def _read(conn: Connection, sql: str) -> pd.DataFrame:

@@ -20,7 +20,14 @@ from app.clusters import repository as clusters_repo
 from app.clusters.service import get_cluster
 from app.detection.loader import ACCOUNT_KEY_KINDS, LINK_OBSERVATION_KINDS, derived_key
 from app.exports.redact import Redactor
-from app.models import Account, AccountUsage, DetectionRun, Observation, PaymentMethod
+from app.models import (
+    Account,
+    AccountUsage,
+    Activity,
+    DetectionRun,
+    Observation,
+    PaymentMethod,
+)
 from app.timeutil import aware, from_epoch
 from graph.types import Kind
 
@@ -105,6 +112,15 @@ def _member_values(
             )
             for a, k, vk in session.execute(q2):
                 held[a].add((int(k), int(vk)))
+        tpl = sorted({vk for k, vk in wanted if k == int(Kind.TEMPLATE)})
+        if tpl:  # templates live in the activity windows
+            q3 = (
+                select(Activity.account_id, Activity.template_key)
+                .where(Activity.account_id.in_(part), Activity.template_key.in_(tpl))
+                .distinct()
+            )
+            for a, vk in session.execute(q3):
+                held[a].add((int(Kind.TEMPLATE), int(vk)))
     return held
 
 

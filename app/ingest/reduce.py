@@ -19,7 +19,10 @@ from graph.signals.network import parse_ip
 from graph.signals.prompts import skeleton
 from graph.types import Kind
 
-OBS_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.TEMPLATE, Kind.API_KEY, Kind.MODEL)
+# Per-account observations. Templates are not among them: the activity rows already count
+# requests per (account, window, template), and detection sums those (one row fewer per
+# account and template at ingest, the busiest table there).
+OBS_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY, Kind.MODEL)
 SAMPLE_CHARS = 2000
 _CACHE_LIMIT = 1 << 20
 

@@ -1,5 +1,5 @@
 """change feed: cluster change numbers, tombstone reasons, edge lookup by account,
-review queue indexes
+review queue indexes, template observations folded into activity
 
 Revision ID: 0002
 Revises: 0001
@@ -54,6 +54,8 @@ def upgrade() -> None:
     op.create_index(
         "ix_cluster_snapshots_run_size", "cluster_snapshots", ["run_id", "size", "cluster_id"]
     )
+    # template observations now come from the activity windows (same counts)
+    op.execute("DELETE FROM observations WHERE kind = 4")
     op.drop_index("ix_clusters_updated_at", table_name="clusters")
     op.create_index("ix_clusters_updated", "clusters", ["updated_at", "id"])
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import uuid
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from app.auth.keys import create_key
 from app.context import Context
@@ -14,6 +19,7 @@ from app.main import create_app
 from app.synthetic import ingest_world
 from graph import DetectParams
 from graph.synthetic.world import World, WorldParams, generate_world, scaled_networks
+from tests.conftest import _pg_admin
 
 ROLES = ("viewer", "reviewer", "admin")
 
@@ -35,8 +41,74 @@ def clients_for(ctx: Context, **settings: object) -> dict[str, TestClient]:
     return out
 
 
+_SNAPSHOTS: dict[str, str] = {}  # backend -> a detected small world (file or database name)
+
+
+def _pg_name(url: str) -> str:
+    return str(make_url(url).database)
+
+
+def _copy_sqlite(source: str, target: str) -> None:
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _admin_sql(*statements: str) -> None:
+    admin = _pg_admin()
+    try:
+        with admin.connect() as conn:
+            for sql in statements:
+                conn.execute(text(sql))
+    finally:
+        admin.dispose()
+
+
+def _snapshot(ctx: Context, backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Keep a copy of ctx's database (a detected small world) for the next tests."""
+    ctx.engine.dispose()
+    url = ctx.settings.database_url
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("detected") / "world.db"
+        _copy_sqlite(url.removeprefix("sqlite:///"), str(path))
+        return str(path)
+    name = f"hs_w_{uuid.uuid4().hex[:12]}"
+    _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{_pg_name(url)}"')
+    return name
+
+
+def _restore(ctx: Context, backend: str, source: str) -> None:
+    """Replace ctx's fresh database with a copy of the snapshot."""
+    ctx.engine.dispose()
+    url = ctx.settings.database_url
+    if backend == "sqlite":
+        _copy_sqlite(source, url.removeprefix("sqlite:///"))
+        return
+    name = _pg_name(url)
+    _admin_sql(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}" TEMPLATE "{source}"',
+    )
+
+
+@pytest.fixture(scope="session")
+def _snapshots() -> Iterator[dict[str, str]]:
+    yield _SNAPSHOTS
+    if "postgresql" in _SNAPSHOTS:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{_SNAPSHOTS["postgresql"]}"')
+
+
 @pytest.fixture
-def api(ctx: Context) -> Iterator[dict[str, TestClient]]:
-    ingest_world(ctx, small_api_world())
-    service.detect(ctx, DetectParams(seed=0))
+def api(
+    ctx: Context,
+    backend: str,
+    _snapshots: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, TestClient]]:
+    """The small world ingested and detected (done once per backend, then copied)."""
+    if backend in _snapshots:
+        _restore(ctx, backend, _snapshots[backend])
+    else:
+        ingest_world(ctx, small_api_world())
+        service.detect(ctx, DetectParams(seed=0))
+        _snapshots[backend] = _snapshot(ctx, backend, tmp_path_factory)
     yield clients_for(ctx)

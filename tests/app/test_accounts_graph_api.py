@@ -26,6 +26,9 @@ def test_account_lookup_shows_its_cluster_links_and_observations(api: Clients) -
     kinds = {o["kind"]: o for o in body["observations"]}
     assert "ip" in kinds and kinds["ip"]["requests"] == body["usage"]["requests"]
     assert any(v["value"] for v in kinds["ip"]["top"])
+    # templates come from the activity windows: the same request totals
+    assert kinds["template"]["requests"] == body["usage"]["requests"]
+    assert kinds["template"]["top"][0]["value"] and kinds["template"]["top"][0]["first_seen"]
 
 
 def test_viewers_get_the_shape_without_personal_values(api: Clients) -> None:
