@@ -41,6 +41,7 @@ from app.models import (
     PromptSample,
     ReviewDecision,
 )
+from graph.types import Kind
 
 HOLD_STATUSES = ("in_review", "confirmed", "actioned")
 
@@ -130,8 +131,17 @@ def purge(
         (
             "observed_values",
             ObservedValue,
-            tuple_(ObservedValue.kind, ObservedValue.value_key).not_in(
-                select(Observation.kind, Observation.value_key)
+            or_(
+                and_(  # template skeletons are referenced by the activity windows
+                    ObservedValue.kind == int(Kind.TEMPLATE),
+                    ObservedValue.value_key.not_in(select(Activity.template_key).distinct()),
+                ),
+                and_(
+                    ObservedValue.kind != int(Kind.TEMPLATE),
+                    tuple_(ObservedValue.kind, ObservedValue.value_key).not_in(
+                        select(Observation.kind, Observation.value_key)
+                    ),
+                ),
             ),
         ),
     ]

@@ -14,6 +14,7 @@ from app.db import transaction
 from app.detection import service
 from app.models import (
     Account,
+    Activity,
     AuditEntry,
     Cluster,
     ClusterMember,
@@ -66,6 +67,7 @@ def test_purge_keeps_held_clusters_and_the_latest_run(ctx: Context) -> None:
         )
         assert first_snaps == {held}
         referenced = {tuple(r) for r in s.execute(select(Observation.kind, Observation.value_key))}
+        referenced |= {(4, k) for (k,) in s.execute(select(Activity.template_key).distinct())}
         kept_values = {
             tuple(r) for r in s.execute(select(ObservedValue.kind, ObservedValue.value_key))
         }
