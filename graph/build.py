@@ -12,6 +12,7 @@ memory follows the number of linked pairs, and the cap bounds the work per value
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,20 +126,46 @@ def _group_df(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return idx, sizes[idx]
 
 
-def _pair_sums(n: int, account: np.ndarray, col: np.ndarray, w: np.ndarray) -> sp.coo_matrix:
-    """Upper triangle of B @ B.T for B[account, col] = sqrt(w).
+# Rows of B @ B.T are computed in blocks holding about this many product entries each, and
+# each block is cut to what is kept before the next: the full product of a busy family (the
+# timing cells at 1M accounts) has hundreds of millions of entries, most of them dropped.
+BLOCK_ENTRIES = 12_000_000
 
-    The product is symmetric; its upper triangle is cut straight from the CSR arrays
-    (scipy's ``triu`` cost as much as the product itself).
+
+def _pair_sums(
+    n: int, account: np.ndarray, col: np.ndarray, w: np.ndarray, min_value: float = 0.0
+) -> sp.coo_matrix:
+    """Upper triangle of B @ B.T for B[account, col] = sqrt(w), entries >= ``min_value``.
+
+    Computed in row blocks (see BLOCK_ENTRIES), so memory follows what is kept, not the
+    product's size. The upper triangle is cut straight from each block's CSR arrays (scipy's
+    ``triu`` cost as much as the product itself).
     """
     if len(account) == 0:
         return sp.coo_matrix((n, n))
     ncols = int(col.max()) + 1
     b = sp.csr_matrix((np.sqrt(w), (account, col)), shape=(n, ncols))
-    prod = (b @ b.T).tocsr()
-    rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(prod.indptr))
-    upper = rows < prod.indices
-    return sp.coo_matrix((prod.data[upper], (rows[upper], prod.indices[upper])), shape=(n, n))
+    bt = b.T.tocsr()
+    # an upper bound of each row's product entries: the sizes of the columns it is in
+    col_size = np.diff(bt.indptr).astype(np.float64)
+    cost = np.cumsum(np.bincount(account, weights=col_size[col], minlength=n))
+    cuts = np.searchsorted(cost, np.arange(BLOCK_ENTRIES, cost[-1], BLOCK_ENTRIES))
+    bounds = np.unique(np.r_[0, cuts, n])
+    rows_out, cols_out, vals_out = [], [], []
+    for i0, i1 in itertools.pairwise(bounds.tolist()):
+        blk = (b[i0:i1] @ bt).tocsr()
+        rows = np.repeat(np.arange(i0, i1, dtype=np.int32), np.diff(blk.indptr))
+        keep = rows < blk.indices
+        if min_value > 0:
+            keep &= blk.data >= min_value
+        rows_out.append(rows[keep])
+        cols_out.append(blk.indices[keep].astype(np.int32))
+        vals_out.append(blk.data[keep])
+        del blk, rows, keep
+    return sp.coo_matrix(
+        (np.concatenate(vals_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
+        shape=(n, n),
+    )
 
 
 def template_grouping(inp: DetectionInput, seed: int) -> tuple[dict[int, int], dict[int, str]]:
@@ -227,11 +254,8 @@ def _timing(act: Activity, n: int, p: BuildParams) -> Timing:
     if not keep.any():
         return empty
     col = pd.factorize(col[keep])[0]
-    counts = _pair_sums(n, a[keep], col, np.ones(int(keep.sum())))
-    enough = counts.data >= p.timing_min_shared  # most pairs share one cell by chance: drop now
-    counts = sp.coo_matrix(
-        (counts.data[enough], (counts.row[enough], counts.col[enough])), shape=(n, n)
-    )
+    # most pairs share one cell by chance: dropped block by block, never all held at once
+    counts = _pair_sums(n, a[keep], col, np.ones(int(keep.sum())), p.timing_min_shared)
     # per account: distinct active windows, first and last window (sorted, no ufunc.at)
     order = np.lexsort((act.window, act.account))
     sa, sw = act.account[order], act.window[order]
@@ -343,16 +367,30 @@ def _combine(
     if not rows:
         empty = np.zeros(0, dtype=np.int32)
         return empty, empty, np.zeros((0, N_FAMILIES), dtype=np.float32)
-    r = np.concatenate(rows).astype(np.int64)
-    c = np.concatenate(cols).astype(np.int64)
+    pair = np.concatenate(rows).astype(np.int64) * n + np.concatenate(cols)
+    del rows, cols
     val = np.concatenate(vals)
     fam = np.concatenate(fams)
-    pair = r * n + c
+    del vals, fams
+    order = np.argsort(pair, kind="stable")
+    pair, val, fam = pair[order], val[order], fam[order]
+    del order
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    # Most pairs are weak. Clamping only lowers a family's value, so the unclamped weighted
+    # sum bounds an edge's weight from above: pairs under the edge floor even then are
+    # dropped before the (pairs x families) table is built for the rest.
+    fw = np.asarray(p.family_weight, dtype=np.float64)
+    bound = np.add.reduceat(val * fw[fam], starts) if len(pair) else np.zeros(0)
+    hopeful = bound >= p.min_edge_weight
+    take = np.repeat(hopeful, np.diff(np.r_[starts, len(pair)]))
+    pair, val, fam = pair[take], val[take], fam[take]
+    del take, starts, bound
     uniq, inv = np.unique(pair, return_inverse=True)
+    del pair
     # timing's burst and co-activity parts add up, then saturate again
     out = np.bincount(inv * N_FAMILIES + fam, weights=val, minlength=len(uniq) * N_FAMILIES)
-    out = np.minimum(out.reshape(len(uniq), N_FAMILIES), 0.999)
-    return (uniq // n).astype(np.int32), (uniq % n).astype(np.int32), out.astype(np.float32)
+    out = np.minimum(out.reshape(len(uniq), N_FAMILIES), 0.999).astype(np.float32)
+    return (uniq // n).astype(np.int32), (uniq % n).astype(np.int32), out
 
 
 _KIND_NAMES = {int(k): k.name.lower() for k in Kind} | {SIGNUP_BURST: "signup_burst"}
