@@ -367,15 +367,36 @@ def _combine(
     if not rows:
         empty = np.zeros(0, dtype=np.int32)
         return empty, empty, np.zeros((0, N_FAMILIES), dtype=np.float32)
-    pair = np.concatenate(rows).astype(np.int64) * n + np.concatenate(cols)
-    del rows, cols
-    val = np.concatenate(vals)
-    fam = np.concatenate(fams)
-    del vals, fams
+    # A pair's entries all share its row: combining row range by row range holds only one
+    # range's sort and tables at a time (at 1M accounts the whole lot was the peak).
+    total = sum(len(r) for r in rows)
+    bounds = np.linspace(0, n, max(1, total // COMBINE_ENTRIES) + 1).astype(np.int64)
+    srcs, dsts, tables = [], [], []
+    for r0, r1 in itertools.pairwise(bounds.tolist()):
+        sel = [(r >= r0) & (r < r1) for r in rows]
+        pair = np.concatenate(
+            [r[m].astype(np.int64) * n + c[m] for r, c, m in zip(rows, cols, sel, strict=True)]
+        )
+        val = np.concatenate([v[m] for v, m in zip(vals, sel, strict=True)])
+        fam = np.concatenate([f[m] for f, m in zip(fams, sel, strict=True)])
+        del sel
+        s_, d_, t_ = _combine_range(n, pair, val, fam, p)
+        srcs.append(s_)
+        dsts.append(d_)
+        tables.append(t_)
+    return np.concatenate(srcs), np.concatenate(dsts), np.concatenate(tables)
+
+
+COMBINE_ENTRIES = 4_000_000
+
+
+def _combine_range(
+    n: int, pair: np.ndarray, val: np.ndarray, fam: np.ndarray, p: BuildParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.argsort(pair, kind="stable")
     pair, val, fam = pair[order], val[order], fam[order]
     del order
-    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else pair[:0]
     # Most pairs are weak. Clamping only lowers a family's value, so the unclamped weighted
     # sum bounds an edge's weight from above: pairs under the edge floor even then are
     # dropped before the (pairs x families) table is built for the rest.
