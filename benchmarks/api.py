@@ -70,7 +70,7 @@ def load(ctx: Context, target: int) -> dict[str, int]:
     n_benign = int(target * 1.2)
     copies = max(1, n_benign // 20_000)
     world = generate_world(
-        WorldParams(n_benign=n_benign, seed=11, networks=scaled_networks(copies), mean_requests=4.0)
+        WorldParams(n_benign=n_benign, seed=11, networks=scaled_networks(copies))
     )
     ingest_world(ctx, world, workers=2)
     accounts = len(world.accounts)
