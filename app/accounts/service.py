@@ -23,17 +23,11 @@ from app.accounts.schemas import (
 from app.detection.repository import latest_completed_run
 from app.problems import NotFound
 from app.timeutil import aware, from_epoch
+from graph.build import kind_name
 from graph.types import Kind
 
 # observed values that do not identify a person: shown to every role
 PUBLIC_KINDS = frozenset({Kind.USER_AGENT, Kind.TEMPLATE, Kind.MODEL})
-
-
-def _kind_name(k: int) -> str:
-    try:
-        return Kind(k).name.lower()
-    except ValueError:
-        return f"kind_{k}"
 
 
 def _membership(r: Any) -> Membership:
@@ -102,7 +96,7 @@ def lookup(
         entry = observed.get(kind)
         if entry is None:
             entry = observed[kind] = ObservedKind(
-                kind=_kind_name(kind), distinct_values=distinct, requests=requests, top=[]
+                kind=kind_name(kind), distinct_values=distinct, requests=requests, top=[]
             )
         shown = personal or kind in PUBLIC_KINDS
         entry.top.append(

@@ -21,7 +21,7 @@ from app.clusters.schemas import (
 )
 from app.context import Context
 from app.db import transaction
-from app.http_cache import cached_json, model_etag
+from app.http_cache import body_etag, cached_json, model_etag
 from app.problems import AUTHENTICATED, NOT_MODIFIED, responses
 from app.reviews.schemas import ReviewUpdate
 from app.reviews.service import apply_review
@@ -150,11 +150,8 @@ def review_cluster(
         )
     with ctx.sessions() as s:
         detail = _detail(s, cluster_id, who)
-    return Response(
-        content=detail.model_dump_json(),
-        media_type="application/json",
-        headers={"ETag": model_etag(detail)},
-    )
+    body = detail.model_dump_json().encode()
+    return Response(content=body, media_type="application/json", headers={"ETag": body_etag(body)})
 
 
 @router.get(

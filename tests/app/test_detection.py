@@ -24,6 +24,7 @@ from app.models import Cluster, DetectionRun
 from app.synthetic import ingest_world, write_world
 from graph import DetectParams, evaluate
 from graph.synthetic.world import World, WorldParams, generate_world, scaled_networks
+from tests.app.conftest import small_api_world
 from tests.conftest import TEST_SECRET
 from tests.helpers import ndjson
 
@@ -147,7 +148,7 @@ def test_clusters_jsonl_matches_the_contract(
 
 @pytest.fixture
 def small_world() -> World:
-    return generate_world(WorldParams(n_benign=600, seed=5, networks=scaled_networks(1, 0.3)))
+    return small_api_world()
 
 
 def test_ids_survive_grown_data_and_regrowth_is_marked(ctx: Context, small_world: World) -> None:
