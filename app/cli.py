@@ -135,7 +135,13 @@ def ingest(
                 if sink:
                     sink.write(orjson.dumps({"source": _src, **e.as_dict()}) + b"\n")
 
-            ingestor = make_ingestor(ctx, strict=strict, workers=workers, on_error=write_error)
+            ingestor = make_ingestor(
+                ctx,
+                strict=strict,
+                workers=workers,
+                on_error=write_error,
+                sqlite_cache_mib=ctx.settings.ingest_sqlite_cache_mib,
+            )
             with _open_input(path) as fh:
                 summary = _run_with_progress(ingestor, fh, path)
             result = {"source": path, **summary.as_dict()}

@@ -36,7 +36,21 @@ class Settings(BaseSettings):
     )
     dev_mode: bool = Field(default=False, description="Allow the built-in development key.")
     review_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
-    ingest_batch_lines: int = Field(default=50_000, ge=100, le=1_000_000)
+    ingest_batch_lines: int = Field(
+        default=25_000, ge=100, le=1_000_000, description="Lines validated and reduced together"
+    )
+    ingest_commit_lines: int = Field(
+        default=500_000,
+        ge=100,
+        le=10_000_000,
+        description="Lines per ingest transaction (whole batches; rows merged across them)",
+    )
+    ingest_sqlite_cache_mib: int = Field(
+        default=128,
+        ge=0,
+        le=4096,
+        description="SQLite page cache of a CLI ingest (MiB; 0 = the engine default)",
+    )
     ingest_workers: int = Field(default=2, ge=0, le=64, description="CLI ingest worker processes")
     ingest_max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     prompt_samples_per_template: int = Field(default=5, ge=0, le=100)

@@ -110,6 +110,21 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def savepoint(session: Session) -> Any:
+    """``session.begin_nested()`` that is safe on SQLite too.
+
+    pysqlite (Python < 3.12) begins a transaction only before INSERT/UPDATE/DELETE, so a
+    SAVEPOINT sent first would itself open the transaction and its RELEASE would commit
+    everything: the enclosing transaction would no longer be all-or-nothing. Begin it first.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        dbapi = conn.connection.driver_connection
+        if dbapi is not None and not dbapi.in_transaction:
+            conn.exec_driver_sql("BEGIN")
+    return session.begin_nested()
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""

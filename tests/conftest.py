@@ -90,7 +90,9 @@ def empty_db_url(backend: str, tmp_path: Path, pg_template: str | None) -> Itera
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, secret_key=TEST_SECRET, ingest_batch_lines=100)
+    return Settings(
+        database_url=db_url, secret_key=TEST_SECRET, ingest_batch_lines=100, ingest_commit_lines=100
+    )
 
 
 @pytest.fixture

@@ -6,12 +6,14 @@ previous chunk (see :class:`app.ingest.service.Ingestor`).
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from app.ingest.keys import Hasher
 from app.ingest.normalise import account_row, payment_row
+from app.ingest.reader import split_lines
 from app.ingest.reduce import Aggregates, RequestColumns, RequestReducer, aggregate
 from app.ingest.validate import RecordError, validate_chunk
 
@@ -35,7 +37,9 @@ class Preparer:
         self.samples_per_template = samples_per_template
         self.reducer = RequestReducer(self.hasher)
 
-    def __call__(self, first: int, lines: list[bytes]) -> Prepared:
+    def __call__(self, first: int, block: bytes) -> Prepared:
+        """Prepare one block of lines from :func:`app.ingest.reader.line_blocks`."""
+        lines = split_lines(block)
         chunk = validate_chunk(lines, first)
         now = datetime.now(UTC)
         errors = list(chunk.errors)
@@ -63,6 +67,18 @@ def init_worker(secret: bytes, window_seconds: int, samples_per_template: int) -
     _WORKER = Preparer(secret, window_seconds, samples_per_template)
 
 
-def prepare_in_worker(first: int, lines: list[bytes]) -> Prepared:
+def prepare_in_worker(first: int, block: bytes) -> Prepared:
+    """Prepare one batch with the cyclic garbage collector paused.
+
+    A batch allocates a few hundred thousand dicts that all live until it is done; the
+    collector would walk them again and again (measured: a third of validation time) and
+    find nothing, since the batch makes no reference cycles worth collecting early. It runs
+    again, as usual, once the batch is returned. Only in worker processes: the in-process
+    path shares its interpreter with the web server's threads.
+    """
     assert _WORKER is not None, "worker not initialised"
-    return _WORKER(first, lines)
+    gc.disable()
+    try:
+        return _WORKER(first, block)
+    finally:
+        gc.enable()

@@ -24,7 +24,7 @@ from graph.types import Kind
 # account and template at ingest, the busiest table there).
 OBS_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY, Kind.MODEL)
 SAMPLE_CHARS = 2000
-_CACHE_LIMIT = 1 << 20
+_CACHE_LIMIT = 1 << 17  # entries per cache (a few tens of MiB; values are re-sent after a clear)
 
 
 @dataclass(slots=True)
@@ -63,7 +63,7 @@ class RequestReducer:
         self._h = hasher
         self._ip: dict[str, tuple[int, int] | None] = {}
         self._text: dict[tuple[Kind, str], int] = {}
-        self._templates: set[int] = set()
+        self._templates: dict[str, int] = {}
 
     def _ip_keys(self, ip: str, new: list[tuple[int, int, str]]) -> tuple[int, int] | None:
         hit = self._ip.get(ip, False)
@@ -112,11 +112,12 @@ class RequestReducer:
             prompt = rec.get("prompt")
             if prompt:
                 skel = skeleton(prompt)
-                key = content_key(skel.encode())
-                tmpl[i] = key
-                if key not in self._templates:
-                    self._templates.add(key)
+                key = self._templates.get(skel)
+                if key is None:  # templates repeat: hash each skeleton once
+                    key = content_key(skel.encode())
+                    self._templates[skel] = key
                     new.append((int(Kind.TEMPLATE), key, skel))
+                tmpl[i] = key
         if len(self._templates) > _CACHE_LIMIT:
             self._templates.clear()
         ua = np.fromiter(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import savepoint
 from app.models import (
     Account,
     PaymentMethod,
@@ -103,6 +104,16 @@ def _tuples(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
     return list(zip(*(df[c].tolist() for c in columns), strict=True))
 
 
+_FRAME_SLICE = 50_000
+
+
+def _run_frame(upsert: _Upsert, session: Session, df: pd.DataFrame) -> None:
+    """Upsert a frame's rows 50,000 at a time: Python tuples cost ~250 bytes a row, and a
+    merged transaction can hold a quarter of a million of them."""
+    for start in range(0, len(df), _FRAME_SLICE):
+        upsert.run(session, _tuples(df.iloc[start : start + _FRAME_SLICE], upsert.columns))
+
+
 _OBSERVATIONS = _Upsert(
     "observations",
     ("account_id", "kind", "value_key", "n", "first_seen", "last_seen"),
@@ -169,12 +180,12 @@ def insert_request_keys(session: Session, keys: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     uniq, first = np.unique(keys, return_index=True)
     rows = [(k,) for k in uniq.tolist()]
-    savepoint = session.begin_nested()
+    sp = savepoint(session)
     if _REQUEST_KEYS.run(session, rows) == len(rows):
-        savepoint.commit()
+        sp.commit()
         is_new = np.ones(len(uniq), dtype=bool)
     else:
-        savepoint.rollback()
+        sp.rollback()
         existing = _existing_keys(session, uniq)
         is_new = ~np.isin(uniq, existing)
         _REQUEST_KEYS.run(session, [(k,) for k in uniq[is_new].tolist()])
@@ -199,15 +210,15 @@ def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> N
 
 
 def upsert_observations(session: Session, df: pd.DataFrame) -> None:
-    _OBSERVATIONS.run(session, _tuples(df, _OBSERVATIONS.columns))
+    _run_frame(_OBSERVATIONS, session, df)
 
 
 def upsert_activity(session: Session, df: pd.DataFrame) -> None:
-    _ACTIVITY.run(session, _tuples(df, _ACTIVITY.columns))
+    _run_frame(_ACTIVITY, session, df)
 
 
 def upsert_usage(session: Session, df: pd.DataFrame) -> None:
-    _USAGE.run(session, _tuples(df, _USAGE.columns))
+    _run_frame(_USAGE, session, df)
 
 
 class SampleBook:

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 from pydantic import ValidationError
 
-from app.ingest.cards import blob_pan_offsets, pan_field
+from app.ingest.cards import blob_pan_offsets, escaped_pan_field, has_escaped_digits, pan_field
 from app.ingest.records import RECORDS
 
 PAN_REASON = "contains a payment card number; the record was refused and the value not stored"
@@ -128,13 +128,21 @@ def _refuse_card_numbers(
 ) -> set[int]:
     blob = b"\n".join(kept)
     offsets = blob_pan_offsets(blob)
-    if not offsets:
-        return set()
-    starts = np.cumsum([0] + [len(b) + 1 for b in kept[:-1]])
-    refused = {int(np.searchsorted(starts, off, side="right")) - 1 for off in offsets}
+    refused: dict[int, str] = {}
+    if offsets:
+        starts = np.cumsum([0] + [len(b) + 1 for b in kept[:-1]])
+        for off in offsets:
+            i = int(np.searchsorted(starts, off, side="right")) - 1
+            refused.setdefault(i, pan_field(kept[i]))
+    if has_escaped_digits(blob):
+        for i, line in enumerate(kept):
+            if i not in refused and has_escaped_digits(line):
+                found = escaped_pan_field(line)
+                if found is not None:
+                    refused[i] = found
     for i in sorted(refused):
-        errors.append(RecordError(numbers[i], pan_field(kept[i]), PAN_REASON))
-    return refused
+        errors.append(RecordError(numbers[i], refused[i], PAN_REASON))
+    return set(refused)
 
 
 def _validate(

@@ -20,8 +20,6 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 SKELETON_CHARS = 240
 PROMPT_CHARS = 1000  # templates show in the opening; long pasted documents are not read
@@ -29,7 +27,9 @@ PROMPT_CHARS = 1000  # templates show in the opening; long pasted documents are 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # quoted text to its closing quote, or to the end when the prompt was cut inside a quote
-_QUOTED = re.compile(r"\"[^\"]*(?:\"|$)|“[^”]*(?:”|$)|`[^`]*(?:`|$)|(?<!\w)'[^']*(?:'|$)")
+# (every branch starts with its quote character, the lookbehind after it: the regex engine
+# can then skip to the next quote character instead of trying each position; 3x faster)
+_QUOTED = re.compile(r"\"[^\"]*(?:\"|$)|“[^”]*(?:”|$)|`[^`]*(?:`|$)|'(?<!\w')[^']*(?:'|$)")
 _NUMBERISH = re.compile(r"\b[0-9a-f]{8,}\b|\b\w*\d\w*\b")
 
 
@@ -45,8 +45,24 @@ def skeleton(prompt: str) -> str:
     if "@" in text:
         text = _EMAIL.sub("<email>", text)
     text = _QUOTED.sub("<q>", text)
-    text = _NUMBERISH.sub("<n>", text)
+    if _may_hold_numbers(text):
+        text = _NUMBERISH.sub("<n>", text)
     return " ".join(text.split())[:SKELETON_CHARS]
+
+
+# digits -> "1", a-f -> "2", anything else -> "0" (for ASCII text)
+_NUMBER_MARKS = bytes(
+    49 if chr(b).isdigit() else 50 if chr(b) in "abcdef" else 48 for b in range(256)
+)
+
+
+def _may_hold_numbers(text: str) -> bool:
+    """False when ``_NUMBERISH`` cannot match: ASCII text with no digit and no run of eight
+    hex letters. Most prompts are like that, and the test costs a tenth of the regex."""
+    if not text.isascii():
+        return True
+    marks = text.encode("ascii").translate(_NUMBER_MARKS)
+    return b"1" in marks or b"22222222" in marks
 
 
 _SIGNATURES: dict[str, re.Pattern[str]] = {
@@ -151,6 +167,9 @@ def template_groups(
     agree = (sigs[s_] == sigs[d_]).mean(axis=1)
     keep = agree >= min_similarity
     s_, d_ = s_[keep], d_[keep]
+    from scipy.sparse import coo_matrix  # here: ingest workers import this module, not scipy
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(len(s_)), (s_, d_)), shape=(n, n))
     comp = connected_components(graph, directed=False)[1]
     first = np.full(comp.max() + 1, n)

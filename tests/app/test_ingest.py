@@ -115,6 +115,18 @@ def test_card_numbers_are_refused_and_never_stored(
     assert digits not in dumped and "1111 1111" not in dumped and "1111-1111" not in dumped
 
 
+def test_card_number_written_with_json_escapes_is_refused(ctx: Context) -> None:
+    # \u0034 is "4": a byte scan alone would see "111 1111 1111 1111" (12 digits)
+    line = (
+        b'{"type":"request","account_id":"a","ts":"2026-01-05T14:00:03Z","ip":"1.2.3.4",'
+        b'"prompt":"charge \\u0034111 1111 1111 1111 now"}'
+    )
+    s = ingest_bytes(ctx, ndjson(account("ok")) + line + b"\n")
+    assert s.rejected == 1 and s.errors[0].field == "prompt"
+    assert "payment card number" in s.errors[0].reason
+    assert s.accepted["account"] == 1 and s.accepted["request"] == 0
+
+
 def test_a_long_number_that_fails_luhn_is_accepted(ctx: Context) -> None:
     s = ingest_bytes(ctx, ndjson(request("a", prompt="order 4111111111111112 shipped")))
     assert s.rejected == 0 and s.accepted["request"] == 1
@@ -198,20 +210,26 @@ def _many_lines(n: int) -> bytes:
     return ndjson(*recs)
 
 
+def _interrupt_usage_write(monkeypatch: pytest.MonkeyPatch, on_call: int):  # type: ignore[no-untyped-def]
+    """Ctrl-C inside the n-th usage write (once per transaction); returns the real writer."""
+    real = repository.upsert_usage
+    calls = {"n": 0}
+
+    def crash(session, df):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == on_call:
+            raise KeyboardInterrupt
+        real(session, df)
+
+    monkeypatch.setattr(repository, "upsert_usage", crash)
+    return real
+
+
 def test_interrupted_ingest_keeps_whole_batches_and_a_rerun_completes(
     ctx: Context, other_ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = _many_lines(150)  # 450 lines, batches of 100
-    real = repository.upsert_usage
-    calls = {"n": 0}
-
-    def crash_on_third(session, df):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        real(session, df)
-
-    monkeypatch.setattr(repository, "upsert_usage", crash_on_third)
+    real = _interrupt_usage_write(monkeypatch, on_call=3)
     s = ingest_bytes(ctx, data)
     assert s.interrupted and s.committed_through_line == 200
     with ctx.sessions() as session:
@@ -222,6 +240,64 @@ def test_interrupted_ingest_keeps_whole_batches_and_a_rerun_completes(
     s = ingest_bytes(ctx, data)
     assert not s.interrupted
 
+    ingest_bytes(other_ctx, data)
+    skip = ("alembic_version", "prompt_samples")
+    assert dump_tables(ctx.engine, skip) == dump_tables(other_ctx.engine, skip)
+
+
+def _time_ordered_lines(accounts: int, rounds: int) -> bytes:
+    """Requests in time order, every account in every round: each batch repeats the same
+    (account, IP / user agent / model) observations, as real logs do."""
+    recs: list[dict[str, object]] = []
+    for r in range(rounds):
+        for i in range(accounts):
+            recs.append(
+                request(
+                    f"acct_{i}",
+                    ts=f"2026-01-05T{r:02d}:{i % 60:02d}:00Z",
+                    ip=f"10.1.{i}.7",
+                    user_agent=f"agent/{i % 3}",
+                    model="m-1",
+                    input_tokens=r + 1,
+                    prompt=f"Round {r}: summarise 'doc {i}'",
+                )
+            )
+    return ndjson(*recs)
+
+
+def test_transactions_of_several_batches_store_the_same_as_one_batch_each(
+    ctx: Context, other_ctx: Context
+) -> None:
+    data = _time_ordered_lines(accounts=40, rounds=12)  # 480 lines, batches of 100
+    merged = make_ingestor(ctx)
+    merged.commit_lines = 300  # rows merged across three batches before they are written
+    s = merged.ingest(io.BytesIO(data))
+    assert s.accepted["request"] == 480 and s.committed_through_line == 480
+    ingest_bytes(other_ctx, data)  # one batch per transaction
+    assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+    with ctx.sessions() as session:
+        n = session.execute(
+            select(Observation.n, Observation.first_seen, Observation.last_seen).where(
+                Observation.account_id == "acct_5", Observation.kind == 1
+            )
+        ).one()
+    assert n[0] == 12 and n[2] - n[1] == 11 * 3600  # every round counted once, first..last
+
+
+def test_interrupt_keeps_whole_transactions_of_several_batches(
+    ctx: Context, other_ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _time_ordered_lines(accounts=40, rounds=12)
+    real = _interrupt_usage_write(monkeypatch, on_call=2)  # the end of the 2nd transaction
+    ing = make_ingestor(ctx)
+    ing.commit_lines = 300
+    s = ing.ingest(io.BytesIO(data))
+    assert s.interrupted and s.committed_through_line == 300
+    assert s.accepted["request"] == 300
+    with ctx.sessions() as session:
+        assert repository.table_counts(session)["requests"] == 300
+    monkeypatch.setattr(repository, "upsert_usage", real)
+    assert ing.ingest(io.BytesIO(data)).accepted["request"] == 180
     ingest_bytes(other_ctx, data)
     skip = ("alembic_version", "prompt_samples")
     assert dump_tables(ctx.engine, skip) == dump_tables(other_ctx.engine, skip)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import re
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graph.signals import prompts
 from graph.signals.prompts import signature, skeleton, template_groups
 from graph.synthetic import text
 
@@ -64,3 +67,32 @@ def test_many_operators_templates_do_not_chain_into_one_group() -> None:
     if pair[0] != pair[1]:
         g = template_groups(pair)
         assert g[0] == g[1]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab9f0_ '\"`“”x٣é.-\n", max_size=60))
+def test_quoted_mask_matches_its_plain_definition(text: str) -> None:
+    # the shipped pattern puts each lookbehind after its quote (fast); this is the plain form
+    plain = re.compile(r"\"[^\"]*(?:\"|$)|“[^”]*(?:”|$)|`[^`]*(?:`|$)|(?<!\w)'[^']*(?:'|$)")
+    assert prompts._QUOTED.sub("<q>", text) == plain.sub("<q>", text)
+
+
+def reference_skeleton(prompt: str) -> str:
+    """The definition, every mask applied unconditionally (the shipped one skips work)."""
+    text = prompt[: prompts.PROMPT_CHARS].lower()
+    text = prompts._URL.sub("<url>", text)
+    text = prompts._EMAIL.sub("<email>", text)
+    text = prompts._QUOTED.sub("<q>", text)
+    text = prompts._NUMBERISH.sub("<n>", text)
+    return " ".join(text.split())[: prompts.SKELETON_CHARS]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="abcdefgxyz9 0_'\"`“”٣é.-\n:/@wHİΣ", max_size=120))
+def test_skeleton_shortcuts_change_nothing(prompt: str) -> None:
+    assert skeleton(prompt) == reference_skeleton(prompt)
+
+
+def test_skeleton_masks_long_hex_words_without_digits() -> None:
+    assert skeleton("commit deadbeefcafe is fine") == "commit <n> is fine"
+    assert skeleton("the defaced wall") == "the defaced wall"  # 7 hex letters: a word
