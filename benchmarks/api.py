@@ -4,8 +4,9 @@
 
 Setup (not timed): a generated world (1.2 accounts per cluster asked, ordinary request
 volumes) is ingested into a fresh PostgreSQL database and detected with the real pipeline;
-if that yields fewer clusters than asked, real clusters are cloned under new ids (same
-members) until there are enough, and the report says how many. Then `hydrascope serve`'s app runs under uvicorn
+if that yields fewer clusters than asked, real clusters are cloned under new ids (members and
+edges under suffixed account ids, so each account is in one cluster per run) until there are
+enough, and the report says how many. Then `hydrascope serve`'s app runs under uvicorn
 in its own process, and benchmarks/_loadgen.py, another process on 127.0.0.1, drives it:
 
 * closed loop (16 keep-alive connections, back to back) for the throughput ceiling;
@@ -42,6 +43,7 @@ from app.context import Context  # noqa: E402
 from app.db import make_engine, upgrade  # noqa: E402
 from app.detection import service  # noqa: E402
 from app.models import (  # noqa: E402
+    Account,
     Cluster,
     ClusterEdge,
     ClusterMember,
@@ -55,6 +57,19 @@ from graph.synthetic.world import WorldParams, generate_world, scaled_networks  
 
 DB = "hs_bench_api"
 PY = sys.executable
+
+
+def existing_database(admin_url: str) -> str | None:
+    """The benchmark database left by an earlier --keep run, if it exists."""
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        found = c.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": DB})
+    admin.dispose()
+    return (
+        make_url(admin_url).set(database=DB).render_as_string(hide_password=False)
+        if found
+        else None
+    )
 
 
 def fresh_database(admin_url: str) -> str:
@@ -99,8 +114,22 @@ def load(ctx: Context, target: int) -> dict[str, int]:
                 seq += 1
                 rows.append({**b, "id": cid, "change_seq": seq})
                 srows.append({**snaps[b["id"]], "cluster_id": cid})
-                mrows += [{**m, "cluster_id": cid} for m in mem.get(b["id"], [])]
-                erows += [{**e, "cluster_id": cid} for e in edges.get(b["id"], [])]
+                # clones get their own member ids: an account sits in one cluster per run, as
+                # after a real detection (account lookups are asked of real accounts only)
+                tag = f"~{cloned}"
+                mrows += [
+                    {**m, "cluster_id": cid, "account_id": m["account_id"] + tag}
+                    for m in mem.get(b["id"], [])
+                ]
+                erows += [
+                    {
+                        **e,
+                        "cluster_id": cid,
+                        "source": e["source"] + tag,
+                        "target": e["target"] + tag,
+                    }
+                    for e in edges.get(b["id"], [])
+                ]
                 cloned += 1
             for model, data in (
                 (Cluster, rows),
@@ -120,7 +149,14 @@ def paths(ctx: Context, n: int = 2000) -> dict[str, list[str]]:
     rnd = random.Random(5)
     with ctx.sessions() as s:
         ids = list(s.scalars(select(Cluster.id).where(Cluster.gone.is_(False))))
-        accts = list(s.scalars(select(ClusterMember.account_id).distinct().limit(200_000)))
+        accts = list(
+            s.scalars(
+                select(ClusterMember.account_id)
+                .join(Account, Account.id == ClusterMember.account_id)
+                .distinct()
+                .limit(200_000)
+            )
+        )
     pick = rnd.sample(ids, min(n, len(ids)))
     return {
         "cluster list": [
@@ -195,13 +231,30 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help=f"serve the database {DB} a previous run left (setup takes minutes)",
+    )
+    ap.add_argument("--setup-only", action="store_true", help="build the database and stop")
     a = ap.parse_args()
 
-    url = fresh_database(a.postgres)
-    ctx = Context(Settings(database_url=url, secret_key=SECRET))
-    upgrade(ctx.engine)
+    url = existing_database(a.postgres) if a.reuse else None
     t0 = time.perf_counter()
-    loaded = load(ctx, a.clusters)
+    if url is None:
+        url = fresh_database(a.postgres)
+        ctx = Context(Settings(database_url=url, secret_key=SECRET))
+        upgrade(ctx.engine)
+        loaded = load(ctx, a.clusters)
+        with ctx.sessions() as s, s.begin():
+            s.execute(text("CREATE TABLE bench_setup (facts jsonb)"))
+            s.execute(
+                text("INSERT INTO bench_setup VALUES (:f)"), {"f": orjson.dumps(loaded).decode()}
+            )
+    else:
+        ctx = Context(Settings(database_url=url, secret_key=SECRET))
+        with ctx.sessions() as s:
+            loaded = s.scalar(text("SELECT facts FROM bench_setup"))
     with ctx.sessions() as s, s.begin():
         _, key = create_key(s, name="bench", role="reviewer", actor="bench")
     all_paths = paths(ctx)
@@ -210,6 +263,8 @@ def main() -> None:
         members = int(s.scalar(select(func.count()).select_from(ClusterMember)) or 0)
     ctx.close()
     print(f"setup {time.perf_counter() - t0:.0f} s: {loaded}, clusters {total}", flush=True)
+    if a.setup_only:
+        return
 
     env = {
         **os.environ,

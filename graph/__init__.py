@@ -10,14 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# standard library only, and `evaluate` must be bound here: the submodule graph.evaluate
+# would otherwise shadow the function once anything imports it
+from graph.evaluate import evaluate
+from graph.types import Family, Kind
+
 if TYPE_CHECKING:
     from graph.build import AccountGraph, BuildParams, build_graph
     from graph.community import ENGINES, detect_communities
     from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
-    from graph.evaluate import evaluate
     from graph.lineage import match_clusters
     from graph.pipeline import Cluster, DetectionResult, DetectParams, run_detection
-    from graph.types import Family, Kind
 
 # Imported on first use (PEP 562): ingest workers import graph.signals.prompts for the
 # template skeleton and should not pay for scipy, igraph and the whole pipeline.
@@ -32,14 +35,11 @@ _LAZY = {
     "DetectionInput": "graph.data",
     "Incidence": "graph.data",
     "Templates": "graph.data",
-    "evaluate": "graph.evaluate",
     "match_clusters": "graph.lineage",
     "Cluster": "graph.pipeline",
     "DetectionResult": "graph.pipeline",
     "DetectParams": "graph.pipeline",
     "run_detection": "graph.pipeline",
-    "Family": "graph.types",
-    "Kind": "graph.types",
 }
 
 

@@ -20,7 +20,6 @@ from app.accounts.schemas import (
     PaymentOut,
     Usage,
 )
-from app.detection.repository import latest_completed_run
 from app.problems import NotFound
 from app.timeutil import aware, from_epoch
 from graph.build import kind_name
@@ -79,16 +78,15 @@ def lookup(
         )
         for p in repo.payments(session, account_id)
     ]
-    u = repo.usage(session, account_id)
     use = (
         Usage(
-            requests=u.requests,
-            input_tokens=u.input_tokens,
-            output_tokens=u.output_tokens,
-            first_seen=from_epoch(u.first_seen),
-            last_seen=from_epoch(u.last_seen),
+            requests=a.u_requests,
+            input_tokens=a.u_input_tokens,
+            output_tokens=a.u_output_tokens,
+            first_seen=from_epoch(a.u_first_seen),
+            last_seen=from_epoch(a.u_last_seen),
         )
-        if u is not None
+        if a.u_requests is not None
         else None
     )
     observed: dict[int, ObservedKind] = {}
@@ -123,17 +121,17 @@ def lookup(
                 "last_seen": from_epoch(last),
             }
         )
-    run = latest_completed_run(session)
+    run_id = repo.latest_run_id(session)
     rows = repo.memberships(session, account_id)
     current = None
-    if run is not None and rows and rows[0].run_id == run.id:
+    if run_id is not None and rows and rows[0].run_id == run_id:
         current, rows = _membership(rows[0]), rows[1:]
     links = (
         [
             Link(account_id=o, cluster_id=c, weight=round(float(w), 4), families=f or {})
-            for o, c, w, f in repo.links(session, run.id, account_id)
+            for o, c, w, f in repo.links(session, run_id, account_id)
         ]
-        if run is not None
+        if run_id is not None
         else []
     )
     return AccountView(
