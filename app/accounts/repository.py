@@ -153,8 +153,16 @@ def templates(session: Session, account_id: str, window_seconds: int) -> list[An
     return _run(session, _TEMPLATES, aid=account_id, win=window_seconds)
 
 
+_LATEST_RUN = (
+    select(DetectionRun.id)
+    .where(DetectionRun.status == "completed")
+    .order_by(DetectionRun.finished_at.desc(), DetectionRun.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
 _MEMBERSHIPS = (
     select(
+        _LATEST_RUN.label("latest_run_id"),
         ClusterMember.cluster_id,
         ClusterMember.run_id,
         ClusterMember.strength,
@@ -174,26 +182,16 @@ _MEMBERSHIPS = (
     .order_by(DetectionRun.finished_at.desc(), DetectionRun.id.desc())
     .limit(51)
 )
-_LATEST_RUN = (
-    select(DetectionRun.id)
-    .where(DetectionRun.status == "completed")
-    .order_by(DetectionRun.finished_at.desc(), DetectionRun.id.desc())
-    .limit(1)
-)
 
 
 def memberships(session: Session, account_id: str) -> list[Any]:
-    """The account's cluster in each completed run (at most 51), newest run first."""
+    """The account's cluster in each completed run (at most 51), newest run first; every
+    row also carries the latest completed run's id (``latest_run_id``)."""
     return _run(session, _MEMBERSHIPS, aid=account_id)
 
 
-def latest_run_id(session: Session) -> str | None:
-    rows = _run(session, _LATEST_RUN)
-    return rows[0][0] if rows else None
-
-
 def _links_stmt() -> Any:
-    rid: Any = bindparam("rid")
+    rid: Any = _LATEST_RUN
     cols = (ClusterEdge.cluster_id, ClusterEdge.weight, ClusterEdge.families)
     out = select(ClusterEdge.target.label("other"), *cols).where(
         ClusterEdge.run_id == rid, ClusterEdge.source == _AID
@@ -208,6 +206,7 @@ def _links_stmt() -> Any:
 _LINKS = _links_stmt()
 
 
-def links(session: Session, run_id: str, account_id: str) -> list[Any]:
-    """The account's stored edges in ``run_id``, strongest first: (other, cluster, w, fams)."""
-    return _run(session, _LINKS, rid=run_id, aid=account_id)
+def links(session: Session, account_id: str) -> list[Any]:
+    """The account's stored edges in the latest completed run, strongest first:
+    (other, cluster, w, fams)."""
+    return _run(session, _LINKS, aid=account_id)

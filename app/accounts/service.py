@@ -121,19 +121,14 @@ def lookup(
                 "last_seen": from_epoch(last),
             }
         )
-    run_id = repo.latest_run_id(session)
     rows = repo.memberships(session, account_id)
     current = None
-    if run_id is not None and rows and rows[0].run_id == run_id:
+    if rows and rows[0].run_id == rows[0].latest_run_id:
         current, rows = _membership(rows[0]), rows[1:]
-    links = (
-        [
-            Link(account_id=o, cluster_id=c, weight=round(float(w), 4), families=f or {})
-            for o, c, w, f in repo.links(session, run_id, account_id)
-        ]
-        if run_id is not None
-        else []
-    )
+    links = [
+        Link(account_id=o, cluster_id=c, weight=round(float(w), 4), families=f or {})
+        for o, c, w, f in repo.links(session, account_id)
+    ]
     return AccountView(
         account=facts,
         payment_methods=pays,

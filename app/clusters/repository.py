@@ -154,6 +154,11 @@ _DETAIL_COLUMNS = (
     Cluster.successors,
     ClusterSnapshot.explanation,
     ClusterSnapshot.lineage,
+    # most clusters were never reviewed: say so here and skip the history query for them
+    select(ReviewDecision.id)
+    .where(ReviewDecision.cluster_id == Cluster.id)
+    .exists()
+    .label("reviewed"),
 )
 # built once: the detail page is the hottest read, and building a select costs as much as
 # running it
@@ -195,19 +200,32 @@ def cluster_with_snapshot(session: Session, cluster_id: str) -> dict[str, Any] |
         gone=bool(row.gone),
         gone_reason=row.gone_reason if row.gone else None,
         successors=list(row.successors or []) if row.gone else [],
+        reviewed=bool(row.reviewed),
     )
     return out
+
+
+_RID: Any = bindparam("rid")
+_CID: Any = bindparam("cid")
+_IDS: Any = bindparam("ids", expanding=True)
+_IN_CLUSTER = (ClusterMember.run_id == _RID, ClusterMember.cluster_id == _CID)
+_MEMBER_COUNT = select(func.count()).select_from(ClusterMember).where(*_IN_CLUSTER)
+_MEMBER_PAGE = (
+    select(ClusterMember.account_id, ClusterMember.strength)
+    .where(*_IN_CLUSTER, ClusterMember.account_id > bindparam("after"))
+    .order_by(ClusterMember.account_id)
+    .limit(bindparam("lim"))
+)
 
 
 def page_members(
     session: Session, run_id: str, cluster_id: str, limit: int, after: str | None
 ) -> tuple[int, list[tuple[str, float]]]:
-    where = (ClusterMember.run_id == run_id, ClusterMember.cluster_id == cluster_id)
-    total = int(session.scalar(select(func.count()).select_from(ClusterMember).where(*where)) or 0)
-    q = select(ClusterMember.account_id, ClusterMember.strength).where(*where)
-    if after is not None:
-        q = q.where(ClusterMember.account_id > after)
-    rows = session.execute(q.order_by(ClusterMember.account_id).limit(limit)).all()
+    """The member count and one page of (account, strength) by account id, after ``after``."""
+    conn = session.connection()  # prebuilt Core statements: the members page is a hot path
+    total = int(conn.execute(_MEMBER_COUNT, {"rid": run_id, "cid": cluster_id}).scalar() or 0)
+    params = {"rid": run_id, "cid": cluster_id, "after": after or "", "lim": limit}
+    rows = conn.execute(_MEMBER_PAGE, params).all()
     return total, [(a, s) for a, s in rows]
 
 
@@ -261,36 +279,44 @@ def top_members(
     return [(a, float(s)) for a, s in session.execute(q)]
 
 
+_MEMBER_EDGES = select(
+    ClusterEdge.source, ClusterEdge.target, ClusterEdge.weight, ClusterEdge.families
+).where(
+    ClusterEdge.run_id == _RID,
+    ClusterEdge.cluster_id == _CID,
+    or_(ClusterEdge.source.in_(_IDS), ClusterEdge.target.in_(_IDS)),
+)
+_BEHAVIOUR = (
+    select(
+        Account.id,
+        Account.created_at,
+        Account.country,
+        Account.org_id,
+        AccountUsage.requests,
+        AccountUsage.input_tokens,
+        AccountUsage.output_tokens,
+        AccountUsage.first_seen,
+        AccountUsage.last_seen,
+    )
+    .select_from(Account)
+    .outerjoin(AccountUsage, AccountUsage.account_id == Account.id)
+    .where(Account.id.in_(_IDS))
+)
+
+
 def member_edges(session: Session, run_id: str, cluster_id: str, accounts: list[str]) -> list[Any]:
     """The cluster's stored edges that touch any of ``accounts``."""
-    q = select(
-        ClusterEdge.source, ClusterEdge.target, ClusterEdge.weight, ClusterEdge.families
-    ).where(
-        ClusterEdge.run_id == run_id,
-        ClusterEdge.cluster_id == cluster_id,
-        or_(ClusterEdge.source.in_(accounts), ClusterEdge.target.in_(accounts)),
-    )
-    return list(session.execute(q).all())
+    if not accounts:
+        return []
+    params = {"rid": run_id, "cid": cluster_id, "ids": accounts}
+    return list(session.connection().execute(_MEMBER_EDGES, params).all())
 
 
 def behaviour(session: Session, accounts: list[str]) -> dict[str, dict[str, Any]]:
-    q = (
-        select(
-            Account.id,
-            Account.created_at,
-            Account.country,
-            Account.org_id,
-            AccountUsage.requests,
-            AccountUsage.input_tokens,
-            AccountUsage.output_tokens,
-            AccountUsage.first_seen,
-            AccountUsage.last_seen,
-        )
-        .select_from(Account)
-        .outerjoin(AccountUsage, AccountUsage.account_id == Account.id)
-        .where(Account.id.in_(accounts))
-    )
-    return {r.id: r._asdict() for r in session.execute(q)}
+    if not accounts:
+        return {}
+    rows = session.connection().execute(_BEHAVIOUR, {"ids": accounts})
+    return {r.id: r._asdict() for r in rows}
 
 
 def changes_after(session: Session, after: int, limit: int) -> list[Any]:

@@ -94,7 +94,7 @@ def get_cluster(session: Session, cluster_id: str, *, personal: bool) -> Cluster
         raise NotFound(f"no cluster {cluster_id!r}")
     if not personal:
         row["explanation"] = redact(row["explanation"])
-    row["history"] = repo.history(session, cluster_id)
+    row["history"] = repo.history(session, cluster_id) if row.pop("reviewed") else []
     return ClusterDetail(**row)
 
 
