@@ -31,6 +31,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _begin_before_savepoint(conn: Any, _name: str) -> None:
+    """pysqlite (Python < 3.12) begins a transaction only before INSERT/UPDATE/DELETE, so a
+    SAVEPOINT sent first would itself open the transaction and its RELEASE would commit
+    everything: the enclosing transaction would no longer be all-or-nothing. Begin it first,
+    for every ``begin_nested()`` on a SQLite engine."""
+    dbapi = conn.connection.driver_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        dbapi.execute("BEGIN")
+
+
 def _json_dumps(obj: Any) -> str:
     return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
@@ -48,6 +58,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, future=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _begin_before_savepoint)
     return engine
 
 
@@ -108,21 +119,6 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def savepoint(session: Session) -> Any:
-    """``session.begin_nested()`` that is safe on SQLite too.
-
-    pysqlite (Python < 3.12) begins a transaction only before INSERT/UPDATE/DELETE, so a
-    SAVEPOINT sent first would itself open the transaction and its RELEASE would commit
-    everything: the enclosing transaction would no longer be all-or-nothing. Begin it first.
-    """
-    conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        dbapi = conn.connection.driver_connection
-        if dbapi is not None and not dbapi.in_transaction:
-            conn.exec_driver_sql("BEGIN")
-    return session.begin_nested()
 
 
 @contextmanager

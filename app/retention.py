@@ -25,7 +25,6 @@ from sqlalchemy import and_, delete, exists, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.audit import record
-from app.db import savepoint as db_savepoint
 from app.detection.repository import latest_completed_run
 from app.models import (
     Account,
@@ -149,7 +148,7 @@ def purge(
     counts: dict[str, int] = {}
     # a dry run deletes inside a savepoint and rolls it back: its counts are exact, cascades
     # included (values orphaned only once their observations go)
-    savepoint = db_savepoint(session) if dry_run else None
+    savepoint = session.begin_nested() if dry_run else None
     for name, model, where in plan:
         res = session.execute(
             delete(model).where(where).execution_options(synchronize_session=False)

@@ -26,7 +26,7 @@ TOP_VALUES = 5
 
 
 # Statements are built once (parameters bound per call) and run on the Core connection: the
-# lookup is eight small reads, and building the statements and loading ORM objects cost more
+# lookup is seven small reads, and building the statements and loading ORM objects cost more
 # than PostgreSQL answering them (profiled: ~3 ms of ~15 per lookup).
 _AID: Any = bindparam("aid")
 _ACCOUNT = (
@@ -191,13 +191,12 @@ def memberships(session: Session, account_id: str) -> list[Any]:
 
 
 def _links_stmt() -> Any:
-    rid: Any = _LATEST_RUN
     cols = (ClusterEdge.cluster_id, ClusterEdge.weight, ClusterEdge.families)
     out = select(ClusterEdge.target.label("other"), *cols).where(
-        ClusterEdge.run_id == rid, ClusterEdge.source == _AID
+        ClusterEdge.run_id == _LATEST_RUN, ClusterEdge.source == _AID
     )
     into = select(ClusterEdge.source.label("other"), *cols).where(
-        ClusterEdge.run_id == rid, ClusterEdge.target == _AID
+        ClusterEdge.run_id == _LATEST_RUN, ClusterEdge.target == _AID
     )
     both = union_all(out, into).subquery()
     return select(both).order_by(both.c.weight.desc(), both.c.other).limit(50)

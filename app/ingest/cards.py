@@ -76,8 +76,9 @@ def has_escaped_digits(data: bytes) -> bool:
     return _ESCAPED.search(data) is not None
 
 
-def escaped_pan_field(line: bytes) -> str | None:
-    """The field holding a card number written with JSON escapes, if any (after parsing)."""
+def parsed_pan_field(line: bytes) -> str | None:
+    """The field of a JSON line whose parsed value holds a card number (JSON escapes
+    decoded), or None (also when the line does not parse)."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -87,12 +88,7 @@ def escaped_pan_field(line: bytes) -> str | None:
 
 def pan_field(line: bytes) -> str:
     """Name the field of a JSON line that holds a card number (``(line)`` if unparseable)."""
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return "(line)"
-    found = _find(obj, "")
-    return found or "(line)"
+    return parsed_pan_field(line) or "(line)"
 
 
 def _find(value: Any, path: str) -> str | None:

@@ -32,10 +32,10 @@ def line_blocks(
     """
     line_no = 1
     carry = b""
+    have = 0  # newlines in carry
     eof = False
     while True:
         parts = [carry]
-        have = carry.count(b"\n")
         while have < size and not eof:
             data = stream.read(read_bytes)
             if not data:
@@ -50,8 +50,10 @@ def line_blocks(
             newlines = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == _NL)
             cut = int(newlines[size - 1]) + 1
             block, carry, count = block[:cut], block[cut:], size
+            have -= size
         else:
             carry, count = b"", have + (0 if block.endswith(b"\n") else 1)
+            have = 0
         yield line_no, block, count
         line_no += count
 

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.db import savepoint
 from app.models import (
     Account,
     PaymentMethod,
@@ -180,12 +179,12 @@ def insert_request_keys(session: Session, keys: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=bool)
     uniq, first = np.unique(keys, return_index=True)
     rows = [(k,) for k in uniq.tolist()]
-    sp = savepoint(session)
+    savepoint = session.begin_nested()
     if _REQUEST_KEYS.run(session, rows) == len(rows):
-        sp.commit()
+        savepoint.commit()
         is_new = np.ones(len(uniq), dtype=bool)
     else:
-        sp.rollback()
+        savepoint.rollback()
         existing = _existing_keys(session, uniq)
         is_new = ~np.isin(uniq, existing)
         _REQUEST_KEYS.run(session, [(k,) for k in uniq[is_new].tolist()])

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 from pydantic import ValidationError
 
-from app.ingest.cards import blob_pan_offsets, escaped_pan_field, has_escaped_digits, pan_field
+from app.ingest.cards import blob_pan_offsets, has_escaped_digits, pan_field, parsed_pan_field
 from app.ingest.records import RECORDS
 
 PAN_REASON = "contains a payment card number; the record was refused and the value not stored"
@@ -137,7 +137,7 @@ def _refuse_card_numbers(
     if has_escaped_digits(blob):
         for i, line in enumerate(kept):
             if i not in refused and has_escaped_digits(line):
-                found = escaped_pan_field(line)
+                found = parsed_pan_field(line)
                 if found is not None:
                     refused[i] = found
     for i in sorted(refused):

@@ -52,7 +52,7 @@ def skeleton(prompt: str) -> str:
 
 # digits -> "1", a-f -> "2", anything else -> "0" (for ASCII text)
 _NUMBER_MARKS = bytes(
-    49 if chr(b).isdigit() else 50 if chr(b) in "abcdef" else 48 for b in range(256)
+    49 if chr(b) in "0123456789" else 50 if chr(b) in "abcdef" else 48 for b in range(256)
 )
 
 
