@@ -16,6 +16,15 @@ from sqlalchemy.orm import Session
 from app.models import ChangeCounter
 
 FEED = "clusters"
+DATA = "data"  # every committed unit of work: the response caches' version (app.response_cache)
+
+_BUMP_DATA = (
+    update(ChangeCounter)
+    .where(ChangeCounter.name == DATA)
+    .values(value=ChangeCounter.value + 1)
+    .execution_options(synchronize_session=False)
+)
+_DATA_VERSION = select(ChangeCounter.value).where(ChangeCounter.name == DATA)
 
 
 def lock(session: Session) -> None:
@@ -48,3 +57,16 @@ def take(session: Session, n: int) -> range:
 def position(session: Session) -> int:
     """The newest change number handed out (0 before any change)."""
     return int(session.scalar(select(ChangeCounter.value).where(ChangeCounter.name == FEED)) or 0)
+
+
+def bump_data(session: Session) -> None:
+    """Mark this transaction as a new data version (run last, just before commit, so the
+    row lock is held only while committing)."""
+    if session.execute(_BUMP_DATA).rowcount == 0:  # type: ignore[attr-defined]
+        session.add(ChangeCounter(name=DATA, value=1))
+        session.flush()
+
+
+def data_version(session: Session) -> int:
+    """The data version this session's next statement sees (0 before any commit)."""
+    return int(session.connection().execute(_DATA_VERSION).scalar() or 0)

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = Field(
         default=10, ge=0, description="How long a server trusts a key it checked (0 = never)"
     )
+    response_cache_mib: int = Field(
+        default=64,
+        ge=0,
+        description="Rendered GET responses kept per server process, valid until the next "
+        "commit (0 = off)",
+    )
     export_rate_per_minute: int = Field(
         default=6, ge=0, description="Exports per minute per API key (0 = no limit)"
     )

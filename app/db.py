@@ -123,10 +123,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+    """One unit of work: commit on success, roll back on any exception. Every commit is a
+    new data version (app.changes.bump_data), which is how the API's response caches learn
+    that what they rendered may be out of date."""
+    from app.changes import bump_data
+
     session = factory()
     try:
         yield session
+        bump_data(session)
         session.commit()
     except BaseException:
         session.rollback()

@@ -7,9 +7,22 @@ are byte-identical (a viewer's redacted detail and a reviewer's full one differ)
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from fastapi import Request, Response
+from prometheus_client import Counter
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from app.changes import data_version
+from app.response_cache import Rendered, ResponseCache
+
+CACHED = Counter(
+    "hydrascope_response_cache_lookups_total",
+    "Cacheable GET responses by whether the rendered body was reused",
+    ["result"],
+)
+_HIT, _MISS = CACHED.labels("hit"), CACHED.labels("miss")
 
 
 def body_etag(body: bytes) -> str:
@@ -35,7 +48,32 @@ def cached_json(request: Request, model: BaseModel, *, max_age: int = 0) -> Resp
 
 def cached_body(request: Request, body: bytes, *, max_age: int = 0) -> Response:
     """A JSON body with its ETag, or 304 when the client already holds it."""
-    tag = body_etag(body)
+    return _respond(request, body, body_etag(body), max_age)
+
+
+def rendered(
+    request: Request, session: Session, build: Callable[[], BaseModel], *, personal: bool
+) -> Response:
+    """Like :func:`cached_json` for ``build()``, served from the process's response cache
+    while the database's data version is unchanged (see app.response_cache). ``personal``
+    says whether the caller's role sees personal values (it is part of the cache key)."""
+    cache: ResponseCache | None = getattr(request.app.state, "responses", None)
+    if cache is None or not cache.enabled:
+        return cached_json(request, build())
+    version = data_version(session)
+    key = (request.scope["path"], request.scope["query_string"], personal)
+    hit = cache.get(key, version)
+    if hit is not None:
+        _HIT.inc()
+    else:
+        _MISS.inc()
+        body = build().model_dump_json().encode()
+        hit = Rendered(body, body_etag(body))
+        cache.put(key, version, hit)
+    return _respond(request, hit.body, hit.etag, 0)
+
+
+def _respond(request: Request, body: bytes, tag: str, max_age: int) -> Response:
     headers = {"ETag": tag, "Cache-Control": f"private, max-age={max_age}, must-revalidate"}
     if matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)

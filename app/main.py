@@ -12,6 +12,7 @@ from app.auth.keycache import KeyCache
 from app.auth.ratelimit import RateLimiter
 from app.context import Context, default_context
 from app.observability import RequestContext, configure_logging
+from app.response_cache import ResponseCache
 
 
 def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> FastAPI:
@@ -35,6 +36,7 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     settings = context.settings
     configure_logging(settings.log_level, settings.log_format)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.responses = ResponseCache(settings.response_cache_mib << 20)
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.export_limiter = RateLimiter(
         settings.export_rate_per_minute, max(1, settings.export_rate_per_minute // 2)

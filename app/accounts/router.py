@@ -9,7 +9,7 @@ from app.accounts.schemas import AccountView
 from app.auth.deps import require
 from app.auth.keys import Principal
 from app.context import Context
-from app.http_cache import cached_json
+from app.http_cache import rendered
 from app.problems import AUTHENTICATED, NOT_MODIFIED
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -25,11 +25,16 @@ def get_account(
     request: Request, account_id: str, who: Principal = Depends(require("viewer"))
 ) -> Response:
     ctx: Context = request.app.state.ctx
+    personal = who.can("reviewer")
     with ctx.reads() as s:
-        view = service.lookup(
+        return rendered(
+            request,
             s,
-            account_id,
-            personal=who.can("reviewer"),
-            window_seconds=ctx.settings.activity_window_seconds,
+            lambda: service.lookup(
+                s,
+                account_id,
+                personal=personal,
+                window_seconds=ctx.settings.activity_window_seconds,
+            ),
+            personal=personal,
         )
-    return cached_json(request, view)

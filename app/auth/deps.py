@@ -1,10 +1,16 @@
-"""FastAPI dependencies: who is calling (Bearer API key) and may they."""
+"""FastAPI dependencies: who is calling (Bearer API key) and may they.
+
+Both are ``async``: a sync dependency costs a hop through the threadpool per request, and a
+key found in the process's key cache needs no I/O. Only a cache miss reads the database,
+in the threadpool.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.keycache import KeyCache
 from app.auth.keys import RANK, Principal, authenticate
@@ -13,7 +19,12 @@ from app.context import Context
 from app.problems import Forbidden, Unauthorized
 
 
-def principal(request: Request) -> Principal:
+def _authenticate(ctx: Context, token: str) -> Principal | None:
+    with ctx.reads() as session:
+        return authenticate(session, token)
+
+
+async def principal(request: Request) -> Principal:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API key as 'Authorization: Bearer KEY'")
@@ -21,8 +32,7 @@ def principal(request: Request) -> Principal:
     cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
     found = cache.get(token.strip()) if cache is not None else None
     if found is None:
-        with ctx.reads() as session:
-            found = authenticate(session, token.strip())
+        found = await run_in_threadpool(_authenticate, ctx, token.strip())
         if found is not None and cache is not None:
             cache.put(token.strip(), found)
     if found is None:
@@ -30,12 +40,12 @@ def principal(request: Request) -> Principal:
     return found
 
 
-def require(role: str) -> Callable[..., Principal]:
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits keys of ``role`` or above."""
     if role not in RANK:
         raise ValueError(role)
 
-    def check(request: Request, who: Principal = Depends(principal)) -> Principal:
+    async def check(request: Request, who: Principal = Depends(principal)) -> Principal:
         limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
         if limiter is not None:
             limiter.check(who.key_id)

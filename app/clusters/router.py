@@ -21,7 +21,7 @@ from app.clusters.schemas import (
 )
 from app.context import Context
 from app.db import transaction
-from app.http_cache import body_etag, cached_json, model_etag
+from app.http_cache import body_etag, model_etag, rendered
 from app.problems import AUTHENTICATED, NOT_MODIFIED, responses
 from app.reviews.schemas import ReviewUpdate
 from app.reviews.service import apply_review
@@ -57,7 +57,7 @@ def list_clusters(
     sort: Literal["score", "size", "updated"] = "score",
     limit: int = Query(50, ge=1, le=service.MAX_LIMIT),
     cursor: str | None = Query(None, max_length=512),
-    _who: Principal = Depends(require("viewer")),
+    who: Principal = Depends(require("viewer")),
 ) -> Response:
     filters = {
         "flagged": flagged,
@@ -71,8 +71,12 @@ def list_clusters(
         "updated_since": updated_since,
     }
     with _ctx(request).reads() as s:
-        page = service.list_clusters(s, filters, sort, limit, cursor)
-    return cached_json(request, page)
+        return rendered(
+            request,
+            s,
+            lambda: service.list_clusters(s, filters, sort, limit, cursor),
+            personal=who.can("reviewer"),
+        )
 
 
 @router.get(
@@ -93,11 +97,15 @@ def changes(
     updated_since: datetime | None = None,
     cursor: str | None = Query(None, max_length=512),
     limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
-    _who: Principal = Depends(require("viewer")),
+    who: Principal = Depends(require("viewer")),
 ) -> Response:
     with _ctx(request).reads() as s:
-        page = service.feed(s, cursor, updated_since, limit)
-    return cached_json(request, page)
+        return rendered(
+            request,
+            s,
+            lambda: service.feed(s, cursor, updated_since, limit),
+            personal=who.can("reviewer"),
+        )
 
 
 def _detail(s: Session, cluster_id: str, who: Principal) -> ClusterDetail:
@@ -118,8 +126,9 @@ def get_cluster(
     who: Principal = Depends(require("viewer")),
 ) -> Response:
     with _ctx(request).reads() as s:
-        detail = _detail(s, cluster_id, who)
-    return cached_json(request, detail)
+        return rendered(
+            request, s, lambda: _detail(s, cluster_id, who), personal=who.can("reviewer")
+        )
 
 
 @router.patch(
@@ -165,11 +174,15 @@ def get_members(
     cluster_id: str,
     limit: int = Query(100, ge=1, le=1000),
     cursor: str | None = Query(None, max_length=512),
-    _who: Principal = Depends(require("viewer")),
+    who: Principal = Depends(require("viewer")),
 ) -> Response:
     with _ctx(request).reads() as s:
-        page = service.members(s, cluster_id, limit, cursor)
-    return cached_json(request, page)
+        return rendered(
+            request,
+            s,
+            lambda: service.members(s, cluster_id, limit, cursor),
+            personal=who.can("reviewer"),
+        )
 
 
 @router.get(
@@ -182,8 +195,12 @@ def get_graph(
     request: Request,
     cluster_id: str,
     max_nodes: int = Query(200, ge=2, le=2000),
-    _who: Principal = Depends(require("viewer")),
+    who: Principal = Depends(require("viewer")),
 ) -> Response:
     with _ctx(request).reads() as s:
-        g = service.graph(s, cluster_id, max_nodes)
-    return cached_json(request, g)
+        return rendered(
+            request,
+            s,
+            lambda: service.graph(s, cluster_id, max_nodes),
+            personal=who.can("reviewer"),
+        )

@@ -1,0 +1,76 @@
+"""Rendered GET bodies, kept per server process and valid for one data version.
+
+Every committed unit of work (:func:`app.db.transaction`: ingest batches, detection runs,
+review decisions, purges) adds one to the database's data version in the same transaction
+(:func:`app.changes.bump_data`). A request first reads that number (one primary-key read),
+then serves the body rendered under the same number, or renders and keeps it. A body is
+therefore never older than the newest commit the request could have seen, in every worker
+process, and a reviewer who just saved a decision reads it back at once from any worker.
+
+Bodies are kept for the newest version only (a commit empties the cache) and the least
+recently used are dropped beyond ``max_bytes``. Keys carry the path, the query string and
+whether the caller may see personal data, so a viewer never receives a reviewer's body.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    etag: str
+
+
+class ResponseCache:
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.version = -1
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable, version: int) -> Rendered | None:
+        with self._lock:
+            found = self._entries.get(key) if version == self.version else None
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: Hashable, version: int, rendered: Rendered) -> None:
+        """Keep ``rendered`` for ``version``; a body rendered under an older version than the
+        cache already holds is dropped (a commit landed while it was being rendered)."""
+        cost = len(rendered.body)
+        if cost > self.max_bytes // 4:  # one huge body must not flush everything else
+            return
+        with self._lock:
+            if version < self.version:
+                return
+            if version > self.version:
+                self._entries.clear()
+                self.size = 0
+                self.version = version
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.size -= len(old.body)
+            self._entries[key] = rendered
+            self.size += cost
+            while self.size > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self.size -= len(dropped.body)

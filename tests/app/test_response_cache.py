@@ -1,0 +1,105 @@
+"""Rendered responses are reused only while nothing was committed, in every worker process."""
+
+from __future__ import annotations
+
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.context import Context
+from app.ingest.api import make_ingestor
+from app.main import create_app
+from app.response_cache import Rendered, ResponseCache
+from tests.helpers import ndjson, request
+
+
+def _second_worker(ctx: Context, like: TestClient) -> TestClient:
+    """Another server process on the same database: its own app, its own cache."""
+    return TestClient(create_app(ctx), headers=dict(like.headers))
+
+
+def _top(api: dict[str, TestClient]) -> str:
+    page = api["viewer"].get("/v1/clusters", params={"flagged": True, "limit": 1}).json()
+    return str(page["items"][0]["id"])
+
+
+def test_a_decision_saved_through_one_worker_is_read_back_through_another(
+    api: dict[str, TestClient], ctx: Context
+) -> None:
+    worker_a = api["reviewer"]
+    worker_b = _second_worker(ctx, worker_a)
+    url = f"/v1/clusters/{_top(api)}"
+    first = worker_a.get(url)
+    again = worker_a.get(url)
+    cache: ResponseCache = worker_a.app.state.responses  # type: ignore[attr-defined]
+    assert cache.hits >= 1 and again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert worker_a.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+
+    saved = worker_b.patch(
+        url, json={"status": "in_review"}, headers={"If-Match": first.headers["etag"]}
+    )
+    assert saved.status_code == 200
+    after = worker_a.get(url)
+    assert after.json()["status"] == "in_review"
+    assert after.headers["etag"] == saved.headers["etag"] != first.headers["etag"]
+    queue = worker_a.get("/v1/clusters", params={"status": "in_review"}).json()["items"]
+    assert [c["id"] for c in queue] == [url.rsplit("/", 1)[1]]
+
+
+def test_a_viewer_never_gets_the_body_rendered_for_a_reviewer(
+    api: dict[str, TestClient],
+) -> None:
+    url = f"/v1/clusters/{_top(api)}"
+    full = api["reviewer"].get(url).json()  # rendered and kept first
+    redacted = api["viewer"].get(url).json()
+    shown = [v["value"] for vs in full["explanation"]["evidence"].values() for v in vs]
+    hidden = [
+        v["value"]
+        for fam, vs in redacted["explanation"]["evidence"].items()
+        if fam in ("payment", "network", "identity")
+        for v in vs
+    ]
+    assert any(shown) and hidden and not any(hidden)
+
+
+def test_ingest_shows_in_an_account_lookup_at_once(
+    api: dict[str, TestClient], ctx: Context
+) -> None:
+    c = api["reviewer"]
+    with ctx.reads() as s:
+        account_id = s.scalar(text("SELECT account_id FROM account_usage LIMIT 1"))
+    url = f"/v1/accounts/{account_id}"
+    before = c.get(url).json()
+    assert c.get(url).json() == before  # served from the cache
+    make_ingestor(ctx).ingest(
+        io.BytesIO(ndjson(request(account_id, id="cache-test-1", ts="2026-02-01T00:00:00Z")))
+    )
+    after = c.get(url).json()
+    assert after["usage"]["requests"] == before["usage"]["requests"] + 1
+
+
+def test_cache_keeps_one_version_and_a_byte_budget() -> None:
+    cache = ResponseCache(max_bytes=4000)
+    body = Rendered(b"x" * 900, '"t"')
+    for i in range(4):
+        cache.put(i, 7, body)
+    assert len(cache) == 4 and cache.get(0, 7) is body  # 0 is now the most recent
+    cache.put(4, 7, body)  # over budget: the least recently used (1) goes
+    assert cache.get(1, 7) is None and cache.get(0, 7) is body and cache.size <= 4000
+    assert cache.get(0, 8) is None  # asked under a newer version: not served
+    cache.put(0, 6, body)  # rendered before a commit the cache has already seen: dropped
+    assert cache.version == 7
+    cache.put(9, 8, body)  # a newer version empties the cache
+    assert len(cache) == 1 and cache.get(9, 8) is body and cache.get(0, 8) is None
+    cache.put("huge", 8, Rendered(b"y" * 1001, '"h"'))  # over a quarter of the budget
+    assert cache.get("huge", 8) is None
+
+
+def test_cache_off(api: dict[str, TestClient], ctx: Context) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"response_cache_mib": 0})
+    c = _second_worker(ctx, api["viewer"])
+    url = f"/v1/clusters/{_top(api)}"
+    assert c.get(url).json() == c.get(url).json()
+    assert len(c.app.state.responses) == 0  # type: ignore[attr-defined]
