@@ -13,9 +13,11 @@ from fastapi import Request, Response
 from prometheus_client import Counter
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.changes import data_version
+from app.context import Context
 from app.response_cache import Rendered, ResponseCache
+from app.versions import VersionReader
 
 CACHED = Counter(
     "hydrascope_response_cache_lookups_total",
@@ -51,26 +53,35 @@ def cached_body(request: Request, body: bytes, *, max_age: int = 0) -> Response:
     return _respond(request, body, body_etag(body), max_age)
 
 
-def rendered(
-    request: Request, session: Session, build: Callable[[], BaseModel], *, personal: bool
+async def rendered(
+    request: Request, build: Callable[[Session], BaseModel], *, personal: bool
 ) -> Response:
-    """Like :func:`cached_json` for ``build()``, served from the process's response cache
-    while the database's data version is unchanged (see app.response_cache). ``personal``
-    says whether the caller's role sees personal values (it is part of the cache key)."""
+    """``build(session)`` as JSON with its ETag (or 304), served from the process's response
+    cache while the database's data version is unchanged (see app.response_cache); only a
+    miss renders, in the threadpool. ``personal`` says whether the caller's role sees
+    personal values (it is part of the cache key)."""
+    ctx: Context = request.app.state.ctx
     cache: ResponseCache | None = getattr(request.app.state, "responses", None)
     if cache is None or not cache.enabled:
-        return cached_json(request, build())
-    version = data_version(session)
+        body = await run_in_threadpool(_render, ctx, build)
+        return _respond(request, body, body_etag(body), 0)
+    versions: VersionReader = request.app.state.versions
+    version = await versions.current()
     key = (request.scope["path"], request.scope["query_string"], personal)
     hit = cache.get(key, version)
     if hit is not None:
         _HIT.inc()
     else:
         _MISS.inc()
-        body = build().model_dump_json().encode()
+        body = await run_in_threadpool(_render, ctx, build)
         hit = Rendered(body, body_etag(body))
         cache.put(key, version, hit)
     return _respond(request, hit.body, hit.etag, 0)
+
+
+def _render(ctx: Context, build: Callable[[Session], BaseModel]) -> bytes:
+    with ctx.reads() as s:
+        return build(s).model_dump_json().encode()
 
 
 def _respond(request: Request, body: bytes, tag: str, max_age: int) -> Response:

@@ -13,6 +13,7 @@ from app.auth.ratelimit import RateLimiter
 from app.context import Context, default_context
 from app.observability import RequestContext, configure_logging
 from app.response_cache import ResponseCache
+from app.versions import VersionReader
 
 
 def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> FastAPI:
@@ -23,7 +24,9 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await versions.start()
         yield
+        await versions.stop()
         context.engine.dispose()
 
     app = FastAPI(
@@ -37,6 +40,7 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     configure_logging(settings.log_level, settings.log_format)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     app.state.responses = ResponseCache(settings.response_cache_mib << 20)
+    app.state.versions = versions = VersionReader(context)
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.export_limiter = RateLimiter(
         settings.export_rate_per_minute, max(1, settings.export_rate_per_minute // 2)

@@ -141,8 +141,8 @@ def load(ctx: Context, target: int) -> dict[str, int]:
                 for i in range(0, len(data), 5000):
                     s.execute(insert(model.__table__), data[i : i + 5000])
             s.execute(text("UPDATE change_counters SET value = :v"), {"v": seq})
-    with ctx.engine.connect() as c:
-        c.execute(text("ANALYZE"))
+    with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(text("ANALYZE"))  # in a transaction block it would be rolled back
     return {"accounts": accounts, "detected": have, "cloned": cloned, "run_id": run_id}
 
 

@@ -21,20 +21,15 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
     responses={**AUTHENTICATED, **NOT_MODIFIED},
     summary="One account: facts, usage, observations, its clusters now and before, its links",
 )
-def get_account(
+async def get_account(
     request: Request, account_id: str, who: Principal = Depends(require("viewer"))
 ) -> Response:
     ctx: Context = request.app.state.ctx
     personal = who.can("reviewer")
-    with ctx.reads() as s:
-        return rendered(
-            request,
-            s,
-            lambda: service.lookup(
-                s,
-                account_id,
-                personal=personal,
-                window_seconds=ctx.settings.activity_window_seconds,
-            ),
-            personal=personal,
-        )
+    return await rendered(
+        request,
+        lambda s: service.lookup(
+            s, account_id, personal=personal, window_seconds=ctx.settings.activity_window_seconds
+        ),
+        personal=personal,
+    )

@@ -43,7 +43,7 @@ def _ctx(request: Request) -> Context:
     responses=ERRORS,
     summary="The review queue: clusters of the latest completed run, filtered and paginated",
 )
-def list_clusters(
+async def list_clusters(
     request: Request,
     flagged: bool | None = None,
     min_score: float | None = Query(None, ge=0, le=1),
@@ -70,13 +70,11 @@ def list_clusters(
         "regrown": regrown,
         "updated_since": updated_since,
     }
-    with _ctx(request).reads() as s:
-        return rendered(
-            request,
-            s,
-            lambda: service.list_clusters(s, filters, sort, limit, cursor),
-            personal=who.can("reviewer"),
-        )
+    return await rendered(
+        request,
+        lambda s: service.list_clusters(s, filters, sort, limit, cursor),
+        personal=who.can("reviewer"),
+    )
 
 
 @router.get(
@@ -92,20 +90,18 @@ def list_clusters(
         "change."
     ),
 )
-def changes(
+async def changes(
     request: Request,
     updated_since: datetime | None = None,
     cursor: str | None = Query(None, max_length=512),
     limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
     who: Principal = Depends(require("viewer")),
 ) -> Response:
-    with _ctx(request).reads() as s:
-        return rendered(
-            request,
-            s,
-            lambda: service.feed(s, cursor, updated_since, limit),
-            personal=who.can("reviewer"),
-        )
+    return await rendered(
+        request,
+        lambda s: service.feed(s, cursor, updated_since, limit),
+        personal=who.can("reviewer"),
+    )
 
 
 def _detail(s: Session, cluster_id: str, who: Principal) -> ClusterDetail:
@@ -120,15 +116,14 @@ def _detail(s: Session, cluster_id: str, who: Principal) -> ClusterDetail:
     description="Send the ETag back as If-None-Match to get 304 when nothing changed, and as "
     "If-Match on PATCH.",
 )
-def get_cluster(
+async def get_cluster(
     request: Request,
     cluster_id: str,
     who: Principal = Depends(require("viewer")),
 ) -> Response:
-    with _ctx(request).reads() as s:
-        return rendered(
-            request, s, lambda: _detail(s, cluster_id, who), personal=who.can("reviewer")
-        )
+    return await rendered(
+        request, lambda s: _detail(s, cluster_id, who), personal=who.can("reviewer")
+    )
 
 
 @router.patch(
@@ -169,20 +164,18 @@ def review_cluster(
     responses=WITH_404,
     summary="A cluster's members in the latest run, with evidence and behaviour, paginated",
 )
-def get_members(
+async def get_members(
     request: Request,
     cluster_id: str,
     limit: int = Query(100, ge=1, le=1000),
     cursor: str | None = Query(None, max_length=512),
     who: Principal = Depends(require("viewer")),
 ) -> Response:
-    with _ctx(request).reads() as s:
-        return rendered(
-            request,
-            s,
-            lambda: service.members(s, cluster_id, limit, cursor),
-            personal=who.can("reviewer"),
-        )
+    return await rendered(
+        request,
+        lambda s: service.members(s, cluster_id, limit, cursor),
+        personal=who.can("reviewer"),
+    )
 
 
 @router.get(
@@ -191,16 +184,14 @@ def get_members(
     responses=WITH_404,
     summary="The cluster's graph: members and strongest edges with evidence, bounded",
 )
-def get_graph(
+async def get_graph(
     request: Request,
     cluster_id: str,
     max_nodes: int = Query(200, ge=2, le=2000),
     who: Principal = Depends(require("viewer")),
 ) -> Response:
-    with _ctx(request).reads() as s:
-        return rendered(
-            request,
-            s,
-            lambda: service.graph(s, cluster_id, max_nodes),
-            personal=who.can("reviewer"),
-        )
+    return await rendered(
+        request,
+        lambda s: service.graph(s, cluster_id, max_nodes),
+        personal=who.can("reviewer"),
+    )

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, cast, func, insert, select, update
+from sqlalchemy import Engine, Integer, Table, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
     Cluster,
+    ClusterEdge,
     ClusterMember,
     ClusterSnapshot,
     DetectionRun,
@@ -101,6 +102,19 @@ def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     table = model.__table__
     for i in range(0, len(rows), _CHUNK):
         session.execute(insert(table), rows[i : i + _CHUNK])
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """PostgreSQL: ANALYZE the tables a run just filled. Until autovacuum gets to them the
+    planner has no statistics for the new rows and guesses: the account lookup's membership
+    query was measured at 8.7 ms (a parallel plan for one row) before and 0.35 ms after."""
+    if engine.dialect.name != "postgresql":
+        return
+    tables = ", ".join(
+        m.__tablename__ for m in (Cluster, ClusterSnapshot, ClusterMember, ClusterEdge)
+    )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"ANALYZE {tables}")
 
 
 def mark_gone(session: Session, rows: list[dict[str, Any]], run_id: str, now: datetime) -> None:

@@ -335,4 +335,5 @@ def _persist(
                 progress=None,
             )
         )
+    repo.refresh_statistics(ctx.engine)
     return {"counts": counts}

@@ -27,8 +27,13 @@ def _top(api: dict[str, TestClient]) -> str:
 def test_a_decision_saved_through_one_worker_is_read_back_through_another(
     api: dict[str, TestClient], ctx: Context
 ) -> None:
-    worker_a = api["reviewer"]
-    worker_b = _second_worker(ctx, worker_a)
+    # worker A runs its lifespan (one kept connection for the data version, as under
+    # uvicorn); worker B is driven without it (a connection per read)
+    with _second_worker(ctx, api["reviewer"]) as worker_a:
+        _read_back(api, worker_a, api["reviewer"])
+
+
+def _read_back(api: dict[str, TestClient], worker_a: TestClient, worker_b: TestClient) -> None:
     url = f"/v1/clusters/{_top(api)}"
     first = worker_a.get(url)
     again = worker_a.get(url)
