@@ -56,12 +56,13 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     from app.ingest import router as ingest_router
     from app.runs import router as runs_router
 
+    # routes are matched in order: the most requested first
+    app.include_router(clusters_router.router)
+    app.include_router(accounts_router.router)
     app.include_router(health.router)
     app.include_router(ingest_router.router)
     app.include_router(exports_router.router)
-    app.include_router(clusters_router.router)
     app.include_router(runs_router.router)
-    app.include_router(accounts_router.router)
     app.include_router(metrics.router)
     app.include_router(console.router)
     return app

@@ -98,21 +98,35 @@ async def open_loop(
 
 
 async def closed_loop(
-    host: str, port: int, headers: bytes, paths: list[str], conns: int, seconds: float
+    host: str,
+    port: int,
+    headers: bytes,
+    paths: list[str],
+    conns: int,
+    seconds: float,
+    sweeps: int = 0,
 ) -> dict[str, float]:
+    """Random paths for ``seconds``; or, with ``sweeps``, every path in order that many
+    times (a warm-up that reaches every path, whatever the time it takes)."""
     lat: list[float] = []
     errors = 0
     sent = 0
     stop = time.perf_counter() + seconds
+    todo = iter(paths * sweeps) if sweeps else None
+
+    def next_path() -> str | None:
+        if todo is None:
+            return random.choice(paths) if time.perf_counter() < stop else None
+        return next(todo, None)
 
     async def worker() -> None:
         nonlocal errors, sent
         conn = Conn(host, port, headers)
-        while time.perf_counter() < stop:
+        while (path := next_path()) is not None:
             t = time.perf_counter()
             sent += 1
             try:
-                status = await conn.get(random.choice(paths))
+                status = await conn.get(path)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 errors += 1
                 conn = Conn(host, port, headers)
@@ -137,6 +151,7 @@ def main() -> None:
     ap.add_argument("--conns", type=int, default=16, help="closed loop connections")
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--sweeps", type=int, default=0, help="closed loop: each path N times")
     a = ap.parse_args()
     random.seed(a.seed)
     paths = [p for p in Path(a.paths).read_text().splitlines() if p]
@@ -146,7 +161,7 @@ def main() -> None:
     if a.rate:
         out = asyncio.run(open_loop(a.host, a.port, headers, paths, a.rate, a.seconds))
     else:
-        out = asyncio.run(closed_loop(a.host, a.port, headers, paths, a.conns, a.seconds))
+        out = asyncio.run(closed_loop(a.host, a.port, headers, paths, a.conns, a.seconds, a.sweeps))
     print(orjson.dumps(out).decode())
 
 
