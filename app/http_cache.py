@@ -24,7 +24,7 @@ CACHED = Counter(
     "Cacheable GET responses by whether the rendered body was reused",
     ["result"],
 )
-_HIT, _MISS = CACHED.labels("hit"), CACHED.labels("miss")
+HITS, MISSES = CACHED.labels("hit"), CACHED.labels("miss")
 
 
 def body_etag(body: bytes) -> str:
@@ -54,27 +54,34 @@ def cached_body(request: Request, body: bytes, *, max_age: int = 0) -> Response:
 
 
 async def rendered(
-    request: Request, build: Callable[[Session], BaseModel], *, personal: bool
+    request: Request,
+    build: Callable[[Session], BaseModel],
+    *,
+    personal: bool,
+    role: str = "viewer",
 ) -> Response:
     """``build(session)`` as JSON with its ETag (or 304), served from the process's response
     cache while the database's data version is unchanged (see app.response_cache); only a
     miss renders, in the threadpool. ``personal`` says whether the caller's role sees
-    personal values (it is part of the cache key)."""
+    personal values (it is part of the cache key); ``role`` is the role the route requires
+    (app.cached_responses serves the body again only to keys that have it)."""
     ctx: Context = request.app.state.ctx
     cache: ResponseCache | None = getattr(request.app.state, "responses", None)
     if cache is None or not cache.enabled:
         body = await run_in_threadpool(_render, ctx, build)
         return _respond(request, body, body_etag(body), 0)
     versions: VersionReader = request.app.state.versions
-    version = await versions.current()
+    version = request.scope.get("state", {}).get("data_version")
+    if version is None:  # not read by app.cached_responses for this request
+        version = await versions.current()
     key = (request.scope["path"], request.scope["query_string"], personal)
     hit = cache.get(key, version)
     if hit is not None:
-        _HIT.inc()
+        HITS.inc()
     else:
-        _MISS.inc()
+        MISSES.inc()
         body = await run_in_threadpool(_render, ctx, build)
-        hit = Rendered(body, body_etag(body))
+        hit = Rendered(body, body_etag(body), role, request.scope.get("route"))
         cache.put(key, version, hit)
     return _respond(request, hit.body, hit.etag, 0)
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from app import __version__, problems
 from app.auth.keycache import KeyCache
 from app.auth.ratelimit import RateLimiter
+from app.cached_responses import CachedResponses
 from app.context import Context, default_context
 from app.observability import RequestContext, configure_logging
 from app.response_cache import ResponseCache
@@ -47,6 +48,7 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     )
     problems.install(app)
     problems.add_openapi_schema(app)
+    app.add_middleware(CachedResponses, state=app.state)  # inside RequestContext: logged
     app.add_middleware(RequestContext)
 
     from app import console, health, metrics

@@ -18,12 +18,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     body: bytes
     etag: str
+    role: str = "viewer"  # the role the route requires (app.cached_responses checks it)
+    route: Any = None  # the route that rendered it (its template labels logs and metrics)
 
 
 class ResponseCache:

@@ -24,17 +24,24 @@ def _authenticate(ctx: Context, token: str) -> Principal | None:
         return authenticate(session, token)
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The key of an ``Authorization: Bearer KEY`` header value, or None."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 async def principal(request: Request) -> Principal:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer KEY'")
     ctx: Context = request.app.state.ctx
     cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
-    found = cache.get(token.strip()) if cache is not None else None
+    found = cache.get(token) if cache is not None else None
     if found is None:
-        found = await run_in_threadpool(_authenticate, ctx, token.strip())
+        found = await run_in_threadpool(_authenticate, ctx, token)
         if found is not None and cache is not None:
-            cache.put(token.strip(), found)
+            cache.put(token, found)
     if found is None:
         raise Unauthorized("unknown or revoked API key")
     return found

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import time
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from app.auth.keys import create_key, revoke_key
 from app.context import Context
+from app.http_cache import CACHED
 from app.ingest.api import make_ingestor
 from app.main import create_app
+from app.observability import REQUESTS
 from app.response_cache import Rendered, ResponseCache
 from tests.helpers import ndjson, request
 
@@ -108,3 +112,50 @@ def test_cache_off(api: dict[str, TestClient], ctx: Context) -> None:
     url = f"/v1/clusters/{_top(api)}"
     assert c.get(url).json() == c.get(url).json()
     assert len(c.app.state.responses) == 0  # type: ignore[attr-defined]
+
+
+def _cached_detail(api: dict[str, TestClient], ctx: Context, **settings: object) -> tuple:
+    """A fresh app (own caches) with ``settings``, a reviewer key, and a detail it rendered."""
+    ctx.settings = ctx.settings.model_copy(update=settings)
+    with ctx.sessions() as s, s.begin():
+        row, key = create_key(s, name="cached", role="reviewer", actor="test")
+        key_id = row.id
+    c = TestClient(create_app(ctx), headers={"Authorization": f"Bearer {key}"})
+    url = f"/v1/clusters/{_top(api)}"
+    assert c.get(url).status_code == 200
+    return c, url, key_id
+
+
+def test_a_cached_answer_still_needs_a_live_key(api: dict[str, TestClient], ctx: Context) -> None:
+    c, url, key_id = _cached_detail(api, ctx, api_key_cache_seconds=0.2)
+    assert c.get(url).status_code == 200
+    assert c.get(url, headers={"Authorization": "Bearer hs_nope"}).status_code == 401
+    assert TestClient(c.app).get(url).status_code == 401  # no key at all
+    with ctx.sessions() as s, s.begin():
+        revoke_key(s, key_id, actor="test")
+    time.sleep(0.3)  # the key cache's lifetime
+    refused = c.get(url)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_cached_answers_are_charged_to_the_rate_limit(
+    api: dict[str, TestClient], ctx: Context
+) -> None:
+    c, url, _ = _cached_detail(api, ctx, rate_limit_per_minute=1, rate_limit_burst=3)
+    codes = [c.get(url).status_code for _ in range(4)]  # the first GET above took one token
+    assert codes == [200, 200, 429, 429]
+    assert "retry-after" in {k.lower() for k in c.get(url).headers}
+
+
+def test_cached_answers_are_logged_and_counted_under_their_route(
+    api: dict[str, TestClient], ctx: Context
+) -> None:
+    c, url, _ = _cached_detail(api, ctx)
+    served = REQUESTS.labels("GET", "/v1/clusters/{cluster_id}", "200")
+    hits = CACHED.labels("hit")
+    before, hits_before = served._value.get(), hits._value.get()
+    first = c.get(url)
+    assert c.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert served._value.get() == before + 1 and hits._value.get() == hits_before + 2
+    assert first.headers["x-request-id"]
