@@ -62,35 +62,42 @@ class RequestReducer:
     def __init__(self, hasher: Hasher) -> None:
         self._h = hasher
         self._ip: dict[str, tuple[int, int] | None] = {}
-        self._text: dict[tuple[Kind, str], int] = {}
+        self._text: dict[Kind, dict[str | None, int]] = {
+            k: {None: 0} for k in (Kind.USER_AGENT, Kind.API_KEY, Kind.MODEL)
+        }
         self._templates: dict[str, int] = {}
 
-    def _ip_keys(self, ip: str, new: list[tuple[int, int, str]]) -> tuple[int, int] | None:
-        hit = self._ip.get(ip, False)
-        if hit is not False:
-            return hit  # type: ignore[return-value]
-        if len(self._ip) > _CACHE_LIMIT:
-            self._ip.clear()
-        parsed = parse_ip(ip)
-        keys = None
-        if parsed is not None:
-            keys = (self._h("ip", parsed[0]), self._h("ip_range", parsed[1]))
-            new.append((int(Kind.IP), keys[0], parsed[0]))
-            new.append((int(Kind.IP_RANGE), keys[1], parsed[1]))
-        self._ip[ip] = keys
-        return keys
+    # Per record only list comprehensions and C-level map() run: new values are found with
+    # one set difference per batch and keyed once (values repeat: user agents, models, IPs).
+    def _ip_keys(
+        self, ips: list[str], new: list[tuple[int, int, str]]
+    ) -> list[tuple[int, int] | None]:
+        cache = self._ip
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        for ip in set(ips).difference(cache):
+            parsed = parse_ip(ip)
+            keys = None
+            if parsed is not None:
+                keys = (self._h("ip", parsed[0]), self._h("ip_range", parsed[1]))
+                new.append((int(Kind.IP), keys[0], parsed[0]))
+                new.append((int(Kind.IP_RANGE), keys[1], parsed[1]))
+            cache[ip] = keys
+        return list(map(cache.__getitem__, ips))
 
-    def _text_key(self, kind: Kind, text: str | None, new: list[tuple[int, int, str]]) -> int:
-        if text is None:
-            return 0
-        key = self._text.get((kind, text))
-        if key is None:
-            if len(self._text) > _CACHE_LIMIT:
-                self._text.clear()
-            key = self._h(kind.name.lower(), text)
-            self._text[(kind, text)] = key
+    def _text_keys(
+        self, kind: Kind, texts: list[str | None], new: list[tuple[int, int, str]]
+    ) -> np.ndarray:
+        cache = self._text[kind]
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+            cache[None] = 0
+        space = kind.name.lower()
+        for text in set(texts).difference(cache):
+            assert text is not None  # None is always in the cache
+            key = cache[text] = self._h(space, text)
             new.append((int(kind), key, text))
-        return key
+        return np.fromiter(map(cache.__getitem__, texts), dtype=np.int64, count=len(texts))
 
     def columns(
         self, records: list[dict[str, Any]], raw: list[bytes], lines: list[int]
@@ -102,13 +109,16 @@ class RequestReducer:
         ip = np.zeros(n, dtype=np.int64)
         rng = np.zeros(n, dtype=np.int64)
         tmpl = np.zeros(n, dtype=np.int64)
+        ip_keys = self._ip_keys([r["ip"] for r in records], new)
+        if None in ip_keys:
+            for i, keys in enumerate(ip_keys):
+                if keys is None:
+                    ok[i] = False
+                    errors.append(RecordError(lines[i], "ip", "not a valid IPv4 or IPv6 address"))
+            ip_keys = [k or (0, 0) for k in ip_keys]
+        if n:
+            ip[:], rng[:] = zip(*ip_keys, strict=True)
         for i, rec in enumerate(records):
-            keys = self._ip_keys(rec["ip"], new)
-            if keys is None:
-                ok[i] = False
-                errors.append(RecordError(lines[i], "ip", "not a valid IPv4 or IPv6 address"))
-                continue
-            ip[i], rng[i] = keys
             prompt = rec.get("prompt")
             if prompt:
                 skel = skeleton(prompt)
@@ -120,21 +130,9 @@ class RequestReducer:
                 tmpl[i] = key
         if len(self._templates) > _CACHE_LIMIT:
             self._templates.clear()
-        ua = np.fromiter(
-            (self._text_key(Kind.USER_AGENT, r.get("user_agent"), new) for r in records),
-            dtype=np.int64,
-            count=n,
-        )
-        api = np.fromiter(
-            (self._text_key(Kind.API_KEY, r.get("api_key_id"), new) for r in records),
-            dtype=np.int64,
-            count=n,
-        )
-        model = np.fromiter(
-            (self._text_key(Kind.MODEL, r.get("model"), new) for r in records),
-            dtype=np.int64,
-            count=n,
-        )
+        ua = self._text_keys(Kind.USER_AGENT, [r.get("user_agent") for r in records], new)
+        api = self._text_keys(Kind.API_KEY, [r.get("api_key_id") for r in records], new)
+        model = self._text_keys(Kind.MODEL, [r.get("model") for r in records], new)
         dedupe = np.fromiter(
             (
                 content_key(b"id:" + r["id"].encode()) if "id" in r else content_key(b)
@@ -185,6 +183,9 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
     n = len(cols)
     # sorted codes: grouping by code then yields rows in primary-key order (see below)
     acct_codes, acct_names = pd.factorize(pd.Series(cols.account), sort=True)
+    # a 64-bit hash per account (pandas' fixed-key SipHash, the same in every process): the
+    # parent merges rows across batches on integers, not on the account strings
+    acct_hash = pd.util.hash_array(np.asarray(acct_names, dtype=object)).view(np.int64)
     frames = []
     for kind in OBS_KINDS:
         keys = cols.values[kind]
@@ -201,6 +202,7 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
         .reset_index()
     )
     obs["account_id"] = acct_names[obs["a"].to_numpy()]
+    obs["ak"] = acct_hash[obs["a"].to_numpy()]
 
     act = (
         pd.DataFrame(
@@ -231,6 +233,7 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
         .reset_index()
     )
     usage["account_id"] = acct_names[usage["a"].to_numpy()]
+    usage["ak"] = acct_hash[usage["a"].to_numpy()]
 
     samples = pd.DataFrame(
         {

