@@ -66,13 +66,13 @@ def _reason(err: Any) -> str:
 def validate_chunk(lines: list[bytes], first_line: int) -> ValidChunk:
     """Validate ``lines`` (line ``first_line`` is the first); blank lines are skipped."""
     out = ValidChunk()
-    numbers: list[int] = []
-    kept: list[bytes] = []
-    for i, raw in enumerate(lines):
-        stripped = raw.strip()
-        if stripped:
-            numbers.append(first_line + i)
-            kept.append(stripped)
+    stripped = [raw.strip() for raw in lines]
+    if all(stripped):  # the usual case: no blank line
+        kept = stripped
+        numbers = list(range(first_line, first_line + len(stripped)))
+    else:
+        numbers = [first_line + i for i, b in enumerate(stripped) if b]
+        kept = [b for b in stripped if b]
     out.read = len(kept)
     if not kept:
         return out

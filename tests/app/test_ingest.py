@@ -85,6 +85,14 @@ def test_bad_records_are_refused_and_good_ones_kept(
     assert reason.lower() in err.reason.lower()
 
 
+def test_blank_lines_and_crlf_are_skipped_and_counted_in_line_numbers(ctx: Context) -> None:
+    good = ndjson(account("good")).rstrip(b"\n")
+    data = good + b"\r\n\n   \r\n" + b'{"type": "account", "id": 7}\r\n' + good + b"\n"
+    s = ingest_bytes(ctx, data)
+    assert s.read == 3 and s.accepted["account"] == 2 and s.rejected == 1
+    assert {(e.line, e.field) for e in s.errors} == {(4, "id"), (4, "created_at")}
+
+
 @pytest.mark.parametrize(
     "record",
     [
