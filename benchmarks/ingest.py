@@ -113,8 +113,8 @@ def main() -> None:
         lines = sum(counts.values())
         size_mb = data.stat().st_size / 1e6
         print(f"file: {counts} ({size_mb:.0f} MB) generated in {gen_s:.0f} s", file=sys.stderr)
-        ref = parse_only(data)
-        print(f"orjson parse only: {ref:.1f} s", file=sys.stderr)
+        ref_first = parse_only(data)
+        print(f"orjson parse only: {ref_first:.1f} s", file=sys.stderr)
         rows = []
         sqlite_s, sqlite_mem, acc = ingest(f"sqlite:///{tmp}/bench.db", data, args.workers)
         rows.append(("SQLite", sqlite_s, sqlite_mem, acc))
@@ -132,13 +132,19 @@ def main() -> None:
                 )
             finally:
                 drop_pg(args.pg, name)
+        # the machine's speed drifts within minutes: parse again after the ingests and
+        # divide by the faster parse (the harder bar)
+        ref_last = parse_only(data)
+        ref = min(ref_first, ref_last)
+        print(f"orjson parse only, again: {ref_last:.1f} s", file=sys.stderr)
     table = [
         f"### Ingest ({today()}, commit {git_rev()})",
         "",
         f"Machine: {machine()}. File: {counts['account']:,} accounts, "
         f"{counts['payment_method']:,} payment methods, {counts['request']:,} requests with prompt "
         f"texts ({size_mb:.0f} MB NDJSON). `hydrascope ingest --workers {args.workers}`, whole process "
-        "tree measured (parent + workers).",
+        "tree measured (parent + workers). The parse-only reference is timed before and "
+        f"after the ingests ({ref_first:.1f} s, {ref_last:.1f} s); ratios use the faster.",
         "",
         "| target | wall time | requests/s | all records/s | ingest / parse-only | peak memory |",
         "|---|---|---|---|---|---|",

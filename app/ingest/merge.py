@@ -18,7 +18,7 @@ from app.ingest import repository as repo
 from app.ingest.reduce import Aggregates
 
 _OBS_KEY = ["ak", "kind", "value_key"]  # ak: the account's 64-bit hash (reduce.aggregate)
-_COMPACT_EVERY = 8  # frames held before they are merged into one (bounds memory)
+_COMPACT_EVERY = 4  # frames held before they are merged into one (bounds memory)
 
 
 def merge_observations(df: pd.DataFrame) -> pd.DataFrame:
