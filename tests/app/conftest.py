@@ -41,6 +41,18 @@ def clients_for(ctx: Context, **settings: object) -> dict[str, TestClient]:
     return out
 
 
+def assert_redacted_for_viewers(as_reviewer: dict, as_viewer: dict) -> None:
+    """The reviewer's detail shows personal evidence values; the viewer's has their shape only."""
+    shown = [v["value"] for vs in as_reviewer["explanation"]["evidence"].values() for v in vs]
+    hidden = [
+        v["value"]
+        for fam, vs in as_viewer["explanation"]["evidence"].items()
+        if fam in ("payment", "network", "identity")
+        for v in vs
+    ]
+    assert any(shown) and hidden and not any(hidden)
+
+
 _SNAPSHOTS: dict[str, str] = {}  # backend -> a detected small world (file or database name)
 
 
