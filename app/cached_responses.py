@@ -6,9 +6,9 @@ the same request again. What still runs for every request: the API key (from the
 a key not in it goes the normal way, which authenticates and fills it), the data version,
 the role the route asked for, the key's rate limit (charged here only for answers served
 here; an empty bucket goes the normal way, to its 429), and the access log and metrics of
-the middleware outside this one. Anything
-unusual (no key, a miss, a failed version read) is passed on untouched, so the routes stay
-the only place that decides what a request means.
+the middleware outside this one. Anything unusual (no key, a miss, a failed version read)
+is passed on untouched, so the routes stay the only place that decides what a request
+means.
 
 Measured: routing, dependency solving and query validation were a third of a cached
 answer's CPU (py-spy, one worker).
