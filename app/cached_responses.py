@@ -22,6 +22,7 @@ from app.auth.deps import bearer_token
 from app.http_cache import HITS, matches
 from app.observability import ASGIApp, Receive, Scope, Send
 from app.problems import TooManyRequests
+from app.response_cache import response_key
 
 
 class CachedResponses:
@@ -56,7 +57,7 @@ class CachedResponses:
         state = scope.setdefault("state", {})
         state["data_version"] = version  # a miss renders under the version read here
         personal = who.can("reviewer")
-        hit = cache.get((scope["path"], scope["query_string"], personal), version)
+        hit = cache.get(response_key(scope, personal), version)
         if hit is None or not who.can(hit.role):
             await self.app(scope, receive, send)  # the route checks and charges the key
             return

@@ -24,7 +24,7 @@ _BUMP_DATA = (
     .values(value=ChangeCounter.value + 1)
     .execution_options(synchronize_session=False)
 )
-_DATA_VERSION = select(ChangeCounter.value).where(ChangeCounter.name == DATA)
+DATA_VERSION = select(ChangeCounter.value).where(ChangeCounter.name == DATA)
 
 
 def lock(session: Session) -> None:
@@ -69,4 +69,4 @@ def bump_data(session: Session) -> None:
 
 def data_version(session: Session) -> int:
     """The data version this session's next statement sees (0 before any commit)."""
-    return int(session.connection().execute(_DATA_VERSION).scalar() or 0)
+    return int(session.connection().execute(DATA_VERSION).scalar() or 0)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.context import Context
-from app.response_cache import Rendered, ResponseCache
+from app.response_cache import Rendered, ResponseCache, response_key
 from app.versions import VersionReader
 
 CACHED = Counter(
@@ -74,7 +74,7 @@ async def rendered(
     version = request.scope.get("state", {}).get("data_version")
     if version is None:  # not read by app.cached_responses for this request
         version = await versions.current()
-    key = (request.scope["path"], request.scope["query_string"], personal)
+    key = response_key(request.scope, personal)
     hit = cache.get(key, version)
     if hit is not None:
         HITS.inc()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +29,18 @@ class Rendered:
     route: Any = None  # the route that rendered it (its template labels logs and metrics)
 
 
+def response_key(scope: MutableMapping[str, Any], personal: bool) -> Hashable:
+    """The cache key of a request: its path, its raw query string, and whether the caller
+    sees personal data (one function, so the middleware and the routes always agree)."""
+    return (scope["path"], scope["query_string"], personal)
+
+
 class ResponseCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.version = -1
         self.size = 0
         self.hits = 0
-        self.misses = 0
         self._entries: OrderedDict[Hashable, Rendered] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -50,7 +55,6 @@ class ResponseCache:
         with self._lock:
             found = self._entries.get(key) if version == self.version else None
             if found is None:
-                self.misses += 1
                 return None
             self._entries.move_to_end(key)
             self.hits += 1

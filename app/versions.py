@@ -20,10 +20,11 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from app.changes import DATA, data_version
+from app.changes import DATA_VERSION, data_version
 from app.context import Context
 
-_SQL = f"SELECT value FROM change_counters WHERE name = '{DATA}'"
+# the same statement as app.changes.data_version, as text for psycopg's own connection
+_SQL = str(DATA_VERSION.compile(compile_kwargs={"literal_binds": True}))
 
 
 class VersionReader:
