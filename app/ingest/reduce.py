@@ -7,13 +7,15 @@ on whole columns. See docs/architecture.md, "How request logs are reduced".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from app.ingest.keys import Hasher, content_key
+from app.ingest.grouping import Columns, Groups, rank_within, sort_by
+from app.ingest.keys import Hasher, content_key, content_keys
 from app.ingest.validate import RecordError
 from graph.signals.network import parse_ip
 from graph.signals.prompts import skeleton
@@ -56,6 +58,29 @@ class RequestColumns:
         )
 
 
+def _template_key(skel: str) -> int:
+    return content_key(skel.encode())
+
+
+def _cached_keys(
+    cache: dict[str | None, int],
+    values: list[str | None],
+    kind: Kind,
+    key_of: Callable[[str], int],
+    new: list[tuple[int, int, str]],
+) -> np.ndarray:
+    """The key of each value (0 for None). Values repeat (user agents, models, templates):
+    new ones are found with one set difference and keyed once, and reported in ``new``."""
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+        cache[None] = 0
+    for value in set(values).difference(cache):
+        assert value is not None  # None is always in the cache
+        key = cache[value] = key_of(value)
+        new.append((int(kind), key, value))
+    return np.fromiter(map(cache.__getitem__, values), dtype=np.int64, count=len(values))
+
+
 class RequestReducer:
     """Turns validated request dicts into columns; remembers values it has keyed."""
 
@@ -65,7 +90,7 @@ class RequestReducer:
         self._text: dict[Kind, dict[str | None, int]] = {
             k: {None: 0} for k in (Kind.USER_AGENT, Kind.API_KEY, Kind.MODEL)
         }
-        self._templates: dict[str, int] = {}
+        self._templates: dict[str | None, int] = {None: 0}
 
     # Per record only list comprehensions and C-level map() run: new values are found with
     # one set difference per batch and keyed once (values repeat: user agents, models, IPs).
@@ -88,16 +113,8 @@ class RequestReducer:
     def _text_keys(
         self, kind: Kind, texts: list[str | None], new: list[tuple[int, int, str]]
     ) -> np.ndarray:
-        cache = self._text[kind]
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-            cache[None] = 0
         space = kind.name.lower()
-        for text in set(texts).difference(cache):
-            assert text is not None  # None is always in the cache
-            key = cache[text] = self._h(space, text)
-            new.append((int(kind), key, text))
-        return np.fromiter(map(cache.__getitem__, texts), dtype=np.int64, count=len(texts))
+        return _cached_keys(self._text[kind], texts, kind, lambda t: self._h(space, t), new)
 
     def columns(
         self, records: list[dict[str, Any]], raw: list[bytes], lines: list[int]
@@ -108,7 +125,7 @@ class RequestReducer:
         ok = np.ones(n, dtype=bool)
         ip = np.zeros(n, dtype=np.int64)
         rng = np.zeros(n, dtype=np.int64)
-        tmpl = np.zeros(n, dtype=np.int64)
+        prompts = [r.get("prompt") for r in records]
         ip_keys = self._ip_keys([r["ip"] for r in records], new)
         if None in ip_keys:
             for i, keys in enumerate(ip_keys):
@@ -118,28 +135,16 @@ class RequestReducer:
             ip_keys = [k or (0, 0) for k in ip_keys]
         if n:
             ip[:], rng[:] = zip(*ip_keys, strict=True)
-        for i, rec in enumerate(records):
-            prompt = rec.get("prompt")
-            if prompt:
-                skel = skeleton(prompt)
-                key = self._templates.get(skel)
-                if key is None:  # templates repeat: hash each skeleton once
-                    key = content_key(skel.encode())
-                    self._templates[skel] = key
-                    new.append((int(Kind.TEMPLATE), key, skel))
-                tmpl[i] = key
-        if len(self._templates) > _CACHE_LIMIT:
-            self._templates.clear()
+        skeletons = [skeleton(p) if p else None for p in prompts]
+        tmpl = _cached_keys(self._templates, skeletons, Kind.TEMPLATE, _template_key, new)
         ua = self._text_keys(Kind.USER_AGENT, [r.get("user_agent") for r in records], new)
         api = self._text_keys(Kind.API_KEY, [r.get("api_key_id") for r in records], new)
         model = self._text_keys(Kind.MODEL, [r.get("model") for r in records], new)
-        dedupe = np.fromiter(
-            (
-                content_key(b"id:" + r["id"].encode()) if "id" in r else content_key(b)
+        dedupe = content_keys(
+            [
+                b"id:" + r["id"].encode() if "id" in r else b
                 for r, b in zip(records, raw, strict=True)
-            ),
-            dtype=np.int64,
-            count=n,
+            ]
         )
         cols = RequestColumns(
             account=np.array([r["account_id"] for r in records], dtype=object),
@@ -161,7 +166,7 @@ class RequestReducer:
             output_tokens=np.fromiter(
                 (r.get("output_tokens", 0) for r in records), dtype=np.int64, count=n
             ),
-            prompts=[r.get("prompt") for r in records],
+            prompts=prompts,
         )
         if not ok.all():
             cols = cols.subset(ok)
@@ -172,87 +177,102 @@ class RequestReducer:
 
 @dataclass(slots=True)
 class Aggregates:
-    observations: pd.DataFrame
-    activity: pd.DataFrame
-    usage: pd.DataFrame
-    samples: pd.DataFrame
+    """A batch's requests grouped into the rows detection reads.
+
+    Rows name their account by ``a``, a code into ``names`` (the batch's distinct account
+    ids, sorted), or by ``ak``, its 64-bit hash (``hashes[a]``): the parent process merges
+    observation and usage rows across batches on that integer, and the account strings
+    cross the process boundary once per batch instead of once per row.
+    """
+
+    names: np.ndarray
+    hashes: np.ndarray
+    observations: Columns  # ak, kind, value_key, n, first_seen, last_seen
+    activity: Columns  # a, window, template_key, n; sorted by primary key
+    usage: Columns  # ak, requests, input_tokens, output_tokens, first_seen, last_seen
+    samples: Columns  # template_key, a, ts, text; at most samples_per_template a template
+
+    def activity_rows(self) -> Columns:
+        return self._with_account_ids(self.activity)
+
+    def sample_rows(self) -> Columns:
+        return self._with_account_ids(self.samples)
+
+    def _with_account_ids(self, rows: Columns) -> Columns:
+        out = {"account_id": self.names[rows["a"]]}
+        out.update((k, v) for k, v in rows.items() if k != "a")
+        return out
+
+
+def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the sorted distinct values. Plain set, sort and dict: for a few thousand
+    distinct strings a batch this is cheaper than pandas' factorize, which sorts a string
+    array."""
+    names = sorted(set(values.tolist()))
+    index = {name: i for i, name in enumerate(names)}
+    codes = np.fromiter(map(index.__getitem__, values.tolist()), dtype=np.int64, count=len(values))
+    return codes, np.array(names, dtype=object)
 
 
 def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: int) -> Aggregates:
     """Group request columns into observation, activity, usage and sample rows."""
-    n = len(cols)
-    # sorted codes: grouping by code then yields rows in primary-key order (see below)
-    acct_codes, acct_names = pd.factorize(pd.Series(cols.account), sort=True)
-    # a 64-bit hash per account (pandas' fixed-key SipHash, the same in every process): the
-    # parent merges rows across batches on integers, not on the account strings
-    acct_hash = pd.util.hash_array(np.asarray(acct_names, dtype=object)).view(np.int64)
-    frames = []
-    for kind in OBS_KINDS:
-        keys = cols.values[kind]
-        m = keys != 0
-        frames.append(
-            pd.DataFrame(
-                {"a": acct_codes[m], "kind": np.int16(kind), "value_key": keys[m], "ts": cols.ts[m]}
-            )
-        )
-    long = pd.concat(frames, ignore_index=True)
-    obs = (
-        long.groupby(["a", "kind", "value_key"], sort=True)["ts"]
-        .agg(n="size", first_seen="min", last_seen="max")
-        .reset_index()
-    )
-    obs["account_id"] = acct_names[obs["a"].to_numpy()]
-    obs["ak"] = acct_hash[obs["a"].to_numpy()]
+    acct, names = _sorted_codes(cols.account)
+    # a 64-bit hash per account (pandas' fixed-key SipHash, the same in every process)
+    hashes = pd.util.hash_array(names).view(np.int64)
+    ak = hashes[acct]
 
-    act = (
-        pd.DataFrame(
-            {
-                "a": acct_codes,
-                "window": cols.ts // window_seconds,
-                "template_key": cols.values[Kind.TEMPLATE],
-            }
-        )
-        .groupby(["a", "window", "template_key"], sort=True)
-        .size()
-        .reset_index(name="n")
-    )
-    act["account_id"] = acct_names[act["a"].to_numpy()]
+    present = {kind: cols.values[kind] != 0 for kind in OBS_KINDS}
+    long = {
+        "ak": np.concatenate([ak[m] for m in present.values()]),
+        "kind": np.concatenate(
+            [np.full(int(m.sum()), kind, dtype=np.int16) for kind, m in present.items()]
+        ),
+        "value_key": np.concatenate([cols.values[kind][m] for kind, m in present.items()]),
+        "ts": np.concatenate([cols.ts[m] for m in present.values()]),
+    }
+    g = Groups(long["ak"], long["kind"], long["value_key"])
+    observations = {
+        "ak": g.first(long["ak"]),
+        "kind": g.first(long["kind"]),
+        "value_key": g.first(long["value_key"]),
+        "n": g.size(),
+        "first_seen": g.min(long["ts"]),
+        "last_seen": g.max(long["ts"]),
+    }
 
-    usage = (
-        pd.DataFrame(
-            {"a": acct_codes, "ts": cols.ts, "i": cols.input_tokens, "o": cols.output_tokens}
-        )
-        .groupby("a", sort=True)
-        .agg(
-            requests=("ts", "size"),
-            input_tokens=("i", "sum"),
-            output_tokens=("o", "sum"),
-            first_seen=("ts", "min"),
-            last_seen=("ts", "max"),
-        )
-        .reset_index()
-    )
-    usage["account_id"] = acct_names[usage["a"].to_numpy()]
-    usage["ak"] = acct_hash[usage["a"].to_numpy()]
-
-    samples = pd.DataFrame(
+    window = cols.ts // window_seconds
+    template = cols.values[Kind.TEMPLATE]
+    g = Groups(acct, window, template)
+    activity = sort_by(
         {
-            "template_key": cols.values[Kind.TEMPLATE],
-            "a": acct_codes,
-            "ts": cols.ts,
-            "i": np.arange(n),
-        }
+            "a": g.first(acct),
+            "window": g.first(window),
+            "template_key": g.first(template),
+            "n": g.size(),
+        },
+        "a",
+        "window",
+        "template_key",
     )
-    samples = samples[samples["template_key"] != 0]
-    samples = samples[samples.groupby("template_key").cumcount() < samples_per_template]
-    samples = samples.assign(
-        account_id=acct_names[samples["a"].to_numpy()],
-        text=[(cols.prompts[i] or "")[:SAMPLE_CHARS] for i in samples["i"].to_numpy()],
-    )
-    # Rows come out sorted by primary key, which makes the B-tree inserts sequential.
-    return Aggregates(
-        observations=obs.drop(columns="a"),
-        activity=act.drop(columns="a"),
-        usage=usage.drop(columns="a"),
-        samples=samples[["template_key", "account_id", "ts", "text"]],
-    )
+
+    g = Groups(acct)
+    usage = {
+        "ak": g.first(ak),
+        "requests": g.size(),
+        "input_tokens": g.sum(cols.input_tokens),
+        "output_tokens": g.sum(cols.output_tokens),
+        "first_seen": g.min(cols.ts),
+        "last_seen": g.max(cols.ts),
+    }
+
+    rows = np.flatnonzero(template != 0)
+    rows = rows[rank_within(template[rows]) < samples_per_template]
+    samples = {
+        "template_key": template[rows],
+        "a": acct[rows],
+        "ts": cols.ts[rows],
+        "text": np.array(
+            [(cols.prompts[i] or "")[:SAMPLE_CHARS] for i in rows.tolist()], dtype=object
+        ),
+    }
+    return Aggregates(names, hashes, observations, activity, usage, samples)

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import orjson
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.ingest.grouping import Columns, rank_within, take
 from app.models import (
     Account,
     PaymentMethod,
@@ -101,18 +101,19 @@ class _Upsert:
         return int(cur.rowcount)
 
 
-def _tuples(df: pd.DataFrame, columns: Sequence[str]) -> list[tuple[Any, ...]]:
-    return list(zip(*(df[c].tolist() for c in columns), strict=True))
+def _tuples(rows: Columns, columns: Sequence[str], start: int, stop: int) -> list[tuple[Any, ...]]:
+    return list(zip(*(rows[c][start:stop].tolist() for c in columns), strict=True))
 
 
-_FRAME_SLICE = 50_000
+_SLICE = 50_000
 
 
-def _run_frame(upsert: _Upsert, session: Session, df: pd.DataFrame) -> None:
-    """Upsert a frame's rows 50,000 at a time: Python tuples cost ~250 bytes a row, and a
-    merged transaction can hold a quarter of a million of them."""
-    for start in range(0, len(df), _FRAME_SLICE):
-        upsert.run(session, _tuples(df.iloc[start : start + _FRAME_SLICE], upsert.columns))
+def _run_columns(upsert: _Upsert, session: Session, rows: Columns) -> None:
+    """Upsert rows 50,000 at a time: Python tuples cost ~250 bytes a row, and a merged
+    transaction can hold a quarter of a million of them."""
+    count = len(rows[upsert.columns[0]])
+    for start in range(0, count, _SLICE):
+        upsert.run(session, _tuples(rows, upsert.columns, start, start + _SLICE))
 
 
 _OBSERVATIONS = _Upsert(
@@ -229,16 +230,16 @@ def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> N
     _VALUES.run(session, list(values))
 
 
-def upsert_observations(session: Session, df: pd.DataFrame) -> None:
-    _run_frame(_OBSERVATIONS, session, df)
+def upsert_observations(session: Session, rows: Columns) -> None:
+    _run_columns(_OBSERVATIONS, session, rows)
 
 
-def upsert_activity(session: Session, df: pd.DataFrame) -> None:
-    _run_frame(_ACTIVITY, session, df)
+def upsert_activity(session: Session, rows: Columns) -> None:
+    _run_columns(_ACTIVITY, session, rows)
 
 
-def upsert_usage(session: Session, df: pd.DataFrame) -> None:
-    _run_frame(_USAGE, session, df)
+def upsert_usage(session: Session, rows: Columns) -> None:
+    _run_columns(_USAGE, session, rows)
 
 
 class SampleBook:
@@ -248,32 +249,36 @@ class SampleBook:
         self.limit = limit
         self._full: set[int] = set()
 
-    def add(self, session: Session, df: pd.DataFrame) -> None:
-        if df.empty or self.limit == 0:
+    def add(self, session: Session, rows: Columns) -> None:
+        """Store the batch's sample rows (at most ``limit`` a template, in order) in the
+        free slots of their templates."""
+        keys = rows["template_key"]
+        if len(keys) == 0 or self.limit == 0:
             return
-        df = df[~df["template_key"].isin(self._full)]
-        if df.empty:
-            return
-        keys = df["template_key"].unique().tolist()
+        if self._full:
+            rows = take(rows, ~np.fromiter(map(self._full.__contains__, keys.tolist()), bool))
+            keys = rows["template_key"]
+            if len(keys) == 0:
+                return
+        distinct = np.unique(keys).tolist()
         used: dict[int, int] = {}
         t = PromptSample.__table__.c
-        for start in range(0, len(keys), _CHUNK):
+        for start in range(0, len(distinct), _CHUNK):
             q = (
                 select(t.template_key, func.count())
-                .where(t.template_key.in_(keys[start : start + _CHUNK]))
+                .where(t.template_key.in_(distinct[start : start + _CHUNK]))
                 .group_by(t.template_key)
             )
             used.update({int(k): int(c) for k, c in session.execute(q)})
-        rank = df.groupby("template_key").cumcount().to_numpy()
-        slot = df["template_key"].map(lambda k: used.get(int(k), 0)).to_numpy() + rank
-        df = df.assign(slot=slot)
-        df = df[df["slot"] < self.limit]
+        before = np.fromiter((used.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
+        rows["slot"] = before + rank_within(keys)
+        rows = take(rows, rows["slot"] < self.limit)
         for key, count in used.items():
             if count >= self.limit:
                 self._full.add(key)
         if len(self._full) > 1 << 20:
             self._full.clear()
-        _SAMPLES.run(session, _tuples(df, _SAMPLES.columns))
+        _SAMPLES.run(session, _tuples(rows, _SAMPLES.columns, 0, len(rows["slot"])))
 
 
 def table_counts(session: Session) -> dict[str, int]:

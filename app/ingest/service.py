@@ -227,8 +227,8 @@ class Ingestor:
             agg = aggregate(cols.subset(new), self.window_seconds, 0)
         if fresh and agg is not None:
             merged.add(agg)
-            repo.upsert_activity(session, agg.activity)
-            self.samples.add(session, agg.samples)
+            repo.upsert_activity(session, agg.activity_rows())
+            self.samples.add(session, agg.sample_rows())
         counts.update(
             account=len(p.accounts),
             payment_method=len(p.payments),

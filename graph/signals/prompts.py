@@ -30,7 +30,10 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 # (every branch starts with its quote character, the lookbehind after it: the regex engine
 # can then skip to the next quote character instead of trying each position; 3x faster)
 _QUOTED = re.compile(r"\"[^\"]*(?:\"|$)|“[^”]*(?:”|$)|`[^`]*(?:`|$)|'(?<!\w')[^']*(?:'|$)")
-_NUMBERISH = re.compile(r"\b[0-9a-f]{8,}\b|\b\w*\d\w*\b")
+# whole words of 8+ hex letters, or holding a digit. Written without backtracking: the
+# plain form, r"\b[0-9a-f]{8,}\b|\b\w*\d\w*\b", matches the same spans (a property test
+# says so) but backs up through every word it reads; this one is a third faster.
+_NUMBERISH = re.compile(r"\b(?:[0-9a-f]{8,}+\b|(?=\w*?\d)\w++)")
 
 
 def skeleton(prompt: str) -> str:

@@ -77,6 +77,14 @@ def test_quoted_mask_matches_its_plain_definition(text: str) -> None:
     assert prompts._QUOTED.sub("<q>", text) == plain.sub("<q>", text)
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="abcdef0123456789gxyz_ '\"٣²é.-\n", max_size=80))
+def test_number_mask_matches_its_plain_definition(text: str) -> None:
+    # the shipped pattern never backtracks (fast); this is the plain form
+    plain = re.compile(r"\b[0-9a-f]{8,}\b|\b\w*\d\w*\b")
+    assert prompts._NUMBERISH.sub("<n>", text) == plain.sub("<n>", text)
+
+
 def reference_skeleton(prompt: str) -> str:
     """The definition, every mask applied unconditionally (the shipped one skips work)."""
     text = prompt[: prompts.PROMPT_CHARS].lower()

@@ -1,0 +1,68 @@
+"""The NumPy grouping behind ingest's reduce and merge steps agrees with pandas' groupby."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.ingest import grouping
+from app.ingest.grouping import Groups, rank_within, sort_by
+
+ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0, 2**62, -5]), st.integers(1, 3), ints, st.integers(0, 99)),
+        max_size=60,
+    )
+)
+def test_groups_reduce_like_pandas(rows: list[tuple[int, int, int, int]]) -> None:
+    df = pd.DataFrame(rows, columns=["a", "k", "v", "x"]).astype("int64")
+    g = Groups(df["a"].to_numpy(), df["k"].to_numpy(), df["v"].to_numpy())
+    got = pd.DataFrame(
+        {
+            "a": g.first(df["a"].to_numpy()),
+            "k": g.first(df["k"].to_numpy()),
+            "v": g.first(df["v"].to_numpy()),
+            "n": g.size(),
+            "s": g.sum(df["x"].to_numpy()),
+            "lo": g.min(df["x"].to_numpy()),
+            "hi": g.max(df["x"].to_numpy()),
+        }
+    )
+    want = (
+        df.groupby(["a", "k", "v"], sort=False)["x"]
+        .agg(n="size", s="sum", lo="min", hi="max")
+        .reset_index()
+    )
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_groups_stay_exact_when_combined_codes_are_refactored() -> None:
+    # the combined code is re-factorized once it could overflow with the next key; force
+    # that on every key and compare with the plain path
+    rng = np.random.default_rng(3)
+    keys = [rng.integers(0, n, 5_000) for n in (50, 7, 2**40)]
+    plain = Groups(*keys)
+    with patch.object(grouping, "_REFACTOR_ABOVE", 1):
+        refactored = Groups(*keys)
+    assert refactored.count == plain.count
+    assert (refactored.codes == plain.codes).all()
+
+
+@given(st.lists(st.integers(0, 5), max_size=50))
+def test_rank_within_counts_earlier_rows_with_the_same_key(keys: list[int]) -> None:
+    want = pd.Series(keys, dtype="int64").groupby(keys).cumcount().to_numpy()
+    assert rank_within(np.asarray(keys, dtype=np.int64)).tolist() == want.tolist()
+
+
+def test_sort_by_orders_rows_by_several_columns() -> None:
+    rows = {"a": np.array([2, 1, 2, 1]), "b": np.array([0, 5, -1, 3]), "c": np.arange(4)}
+    out = sort_by(rows, "a", "b")
+    assert out["c"].tolist() == [3, 1, 2, 0]
