@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         default=25_000, ge=100, le=1_000_000, description="Lines validated and reduced together"
     )
     ingest_commit_lines: int = Field(
-        default=500_000,
+        default=1_000_000,
         ge=100,
         le=10_000_000,
         description="Lines per ingest transaction (whole batches; rows merged across them)",

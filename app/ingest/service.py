@@ -73,7 +73,7 @@ class Ingestor:
         secret: bytes,
         *,
         batch_lines: int = 25_000,
-        commit_lines: int = 500_000,
+        commit_lines: int = 1_000_000,
         window_seconds: int = 600,
         samples_per_template: int = 5,
         strict: bool = False,
