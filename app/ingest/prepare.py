@@ -7,13 +7,14 @@ previous chunk (see :class:`app.ingest.service.Ingestor`).
 from __future__ import annotations
 
 import gc
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from app.ingest.keys import Hasher
 from app.ingest.normalise import account_row, payment_row
-from app.ingest.reader import split_lines
+from app.ingest.reader import read_span, split_lines
 from app.ingest.reduce import Aggregates, RequestColumns, RequestReducer, aggregate
 from app.ingest.validate import RecordError, validate_chunk
 
@@ -30,6 +31,9 @@ class Prepared:
     aggregates: Aggregates | None
 
 
+SLICE_LINES = 10_000  # lines validated at once within a block (bounds the dicts alive)
+
+
 class Preparer:
     def __init__(self, secret: bytes, window_seconds: int, samples_per_template: int) -> None:
         self.hasher = Hasher(secret)
@@ -38,25 +42,40 @@ class Preparer:
         self.reducer = RequestReducer(self.hasher)
 
     def __call__(self, first: int, block: bytes) -> Prepared:
-        """Prepare one block of lines from :func:`app.ingest.reader.line_blocks`."""
+        """Prepare one block of lines from :func:`app.ingest.reader.line_blocks`.
+
+        Lines are parsed, validated and turned into columns a slice at a time, so that the
+        per-record dicts of only one slice are alive at once (they are most of a worker's
+        memory); the columns of the whole block are then grouped together.
+        """
         lines = split_lines(block)
-        chunk = validate_chunk(lines, first)
         now = datetime.now(UTC)
-        errors = list(chunk.errors)
-        accounts = []
-        for rec, line in zip(chunk.accounts, chunk.account_lines, strict=True):
-            row = account_row(rec, line, self.hasher, now)
-            if isinstance(row, RecordError):
-                errors.append(row)
-            else:
-                accounts.append(row)
-        payments = [payment_row(p, self.hasher, now) for p in chunk.payments]
-        cols = self.reducer.columns(chunk.requests, chunk.request_raw, chunk.request_lines)
+        read = 0
+        accounts: list[dict[str, Any]] = []
+        payments: list[dict[str, Any]] = []
+        errors: list[RecordError] = []
+        parts: list[RequestColumns] = []
+        for start in range(0, max(len(lines), 1), SLICE_LINES):
+            chunk = validate_chunk(lines[start : start + SLICE_LINES], first + start)
+            read += chunk.read
+            errors.extend(chunk.errors)
+            for rec, line in zip(chunk.accounts, chunk.account_lines, strict=True):
+                row = account_row(rec, line, self.hasher, now)
+                if isinstance(row, RecordError):
+                    errors.append(row)
+                else:
+                    accounts.append(row)
+            payments.extend(payment_row(p, self.hasher, now) for p in chunk.payments)
+            parts.append(
+                self.reducer.columns(chunk.requests, chunk.request_raw, chunk.request_lines)
+            )
+            del chunk
+        cols = RequestColumns.concat(parts)
         errors.extend(cols.errors)
         errors.sort(key=lambda e: e.line)
         agg = aggregate(cols, self.window_seconds, self.samples_per_template) if len(cols) else None
         cols.prompts = [None] * len(cols)  # texts travel only as the chosen samples
-        return Prepared(first, len(lines), chunk.read, accounts, payments, errors, cols, agg)
+        return Prepared(first, len(lines), read, accounts, payments, errors, cols, agg)
 
 
 _WORKER: Preparer | None = None
@@ -82,3 +101,14 @@ def prepare_in_worker(first: int, block: bytes) -> Prepared:
         return _WORKER(first, block)
     finally:
         gc.enable()
+
+
+_FILES: dict[str, int] = {}
+
+
+def prepare_span_in_worker(first: int, path: str, offset: int, length: int) -> Prepared:
+    """Prepare a byte range of a plain file (see :func:`app.ingest.reader.line_spans`)."""
+    fd = _FILES.get(path)
+    if fd is None:
+        fd = _FILES[path] = os.open(path, os.O_RDONLY)
+    return prepare_in_worker(first, read_span(fd, offset, length))

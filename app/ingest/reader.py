@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import stat
 from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
 
@@ -56,6 +58,66 @@ def line_blocks(
             have = 0
         yield line_no, block, count
         line_no += count
+
+
+def plain_file_path(stream: BinaryIO) -> str | None:
+    """The path of ``stream`` when it is an uncompressed regular file opened by that path
+    (so that another process can open and read it too), else None."""
+    name = getattr(stream, "name", None)
+    if isinstance(stream, gzip.GzipFile) or not isinstance(name, str):
+        return None
+    try:
+        here, there = os.fstat(stream.fileno()), os.stat(name)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    same = (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+    return os.path.abspath(name) if stat.S_ISREG(here.st_mode) and same else None
+
+
+def line_spans(
+    stream: BinaryIO, size: int, read_bytes: int = 1 << 22
+) -> Iterator[tuple[int, int, int, int]]:
+    """Yield ``(first_line_number, offset, length, line_count)``: the same blocks as
+    :func:`line_blocks`, as byte ranges of a file (offsets from its start) instead of bytes.
+
+    Whoever reads a range (a worker process) reads it from the file itself, so the blocks
+    neither wait in this process's memory nor cross a pipe.
+    """
+    line_no = 1
+    pos = start = stream.tell()  # next byte to read; first byte of the current block
+    have = 0  # newlines seen since start
+    last = b"\n"
+    while data := stream.read(read_bytes):
+        count = data.count(b"\n")
+        if have + count >= size:
+            newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NL)
+            used = 0  # newlines of this piece in blocks already yielded
+            while have + count - used >= size:
+                used += size - have
+                end = pos + int(newlines[used - 1]) + 1
+                yield line_no, start, end - start, size
+                line_no += size
+                start, have = end, 0
+            have = count - used
+        else:
+            have += count
+        pos += len(data)
+        last = data[-1:]
+    if pos > start:
+        yield line_no, start, pos - start, have + (0 if last == b"\n" else 1)
+
+
+def read_span(fd: int, offset: int, length: int) -> bytes:
+    """The bytes of a range from :func:`line_spans` (``os.pread`` until it has them all)."""
+    parts = []
+    while length > 0:
+        part = os.pread(fd, length, offset)
+        if not part:
+            raise OSError(f"input file shorter than expected at byte {offset}")
+        parts.append(part)
+        offset += len(part)
+        length -= len(part)
+    return b"".join(parts)
 
 
 def split_lines(block: bytes) -> list[bytes]:

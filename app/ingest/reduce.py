@@ -44,6 +44,22 @@ class RequestColumns:
     def __len__(self) -> int:
         return len(self.ts)
 
+    @staticmethod
+    def concat(parts: list[RequestColumns]) -> RequestColumns:
+        if len(parts) == 1:
+            return parts[0]
+        return RequestColumns(
+            account=np.concatenate([p.account for p in parts]),
+            ts=np.concatenate([p.ts for p in parts]),
+            dedupe=np.concatenate([p.dedupe for p in parts]),
+            values={k: np.concatenate([p.values[k] for p in parts]) for k in parts[0].values},
+            input_tokens=np.concatenate([p.input_tokens for p in parts]),
+            output_tokens=np.concatenate([p.output_tokens for p in parts]),
+            prompts=[t for p in parts for t in p.prompts],
+            new_values=[v for p in parts for v in p.new_values],
+            errors=[e for p in parts for e in p.errors],
+        )
+
     def subset(self, mask: np.ndarray) -> RequestColumns:
         return RequestColumns(
             account=self.account[mask],

@@ -26,8 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import transaction
 from app.ingest import repository as repo
 from app.ingest.merge import MergedRows
-from app.ingest.prepare import Prepared, Preparer, init_worker, prepare_in_worker
-from app.ingest.reader import line_blocks, maybe_gunzip
+from app.ingest.prepare import (
+    Prepared,
+    Preparer,
+    init_worker,
+    prepare_in_worker,
+    prepare_span_in_worker,
+)
+from app.ingest.reader import line_blocks, line_spans, maybe_gunzip, plain_file_path
 from app.ingest.reduce import aggregate
 from app.ingest.validate import RecordError
 
@@ -97,12 +103,13 @@ class Ingestor:
     def ingest(self, stream: BinaryIO, progress: Progress | None = None) -> IngestSummary:
         """Ingest one NDJSON stream (plain or gzip). Ctrl-C keeps committed batches."""
         summary = IngestSummary()
-        chunks = line_blocks(maybe_gunzip(stream), self.batch_lines)
+        source = maybe_gunzip(stream)
         try:
             if self.workers > 0:
                 with self._pool() as pool:
-                    self._consume(self._parallel(pool, chunks), summary, progress)
+                    self._consume(self._parallel(pool, source), summary, progress)
             else:
+                chunks = line_blocks(source, self.batch_lines)
                 self._consume((self._local(f, b) for f, b, _ in chunks), summary, progress)
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -116,14 +123,22 @@ class Ingestor:
             initargs=(self.secret, self.window_seconds, self.samples.limit),
         )
 
-    def _parallel(
-        self, pool: ProcessPoolExecutor, chunks: Iterator[tuple[int, bytes, int]]
-    ) -> Iterator[Prepared]:
+    def _parallel(self, pool: ProcessPoolExecutor, source: BinaryIO) -> Iterator[Prepared]:
+        """Batches prepared by the pool, in order. A plain file is handed out as byte ranges
+        that the workers read themselves; anything else (gzip, a pipe) as the bytes."""
+        path = plain_file_path(source)
+        tasks: Iterator[tuple[Any, ...]]
+        if path is not None:
+            spans = line_spans(source, self.batch_lines)
+            tasks = ((prepare_span_in_worker, f, path, off, n) for f, off, n, _ in spans)
+        else:
+            blocks = line_blocks(source, self.batch_lines)
+            tasks = ((prepare_in_worker, f, b) for f, b, _ in blocks)
         pending: deque[Future[Prepared]] = deque()
-        for first, block, _ in chunks:
-            pending.append(pool.submit(prepare_in_worker, first, block))
-            # Bounded, so memory stays flat however long the file; one block more than there
-            # are workers, so that a worker has the next block while this process writes.
+        for fn, *args in tasks:
+            pending.append(pool.submit(fn, *args))
+            # Bounded, so memory stays flat however long the file; one batch more than there
+            # are workers, so that a worker has the next batch while this process writes.
             if len(pending) > self.workers:
                 yield pending.popleft().result()
         while pending:

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from app.context import Context
 from app.ingest import repository
 from app.ingest.api import make_ingestor
+from app.ingest.reader import maybe_gunzip, plain_file_path
 from app.models import Account, Observation, PaymentMethod
 from tests.helpers import SAMPLE, account, dump_tables, ndjson, request
 
@@ -317,6 +318,34 @@ def test_parallel_workers_store_the_same_as_in_process(ctx: Context, other_ctx: 
     assert s.accepted["request"] == 400
     ingest_bytes(other_ctx, data, workers=0)
     assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+
+
+def test_workers_read_a_plain_file_themselves_with_the_same_outcome(
+    ctx: Context, other_ctx: Context, tmp_path: Path
+) -> None:
+    # bad lines among the good and no newline at the end: the line numbers must survive
+    data = _many_lines(150) + b'{"type": "request"}\nnot json\n' + _many_lines(60).rstrip()
+    path = tmp_path / "input.ndjson"
+    path.write_bytes(data)
+    with path.open("rb") as fh:
+        assert plain_file_path(fh) == str(path)  # the byte-range path is the one taken
+        got = make_ingestor(ctx, workers=2).ingest(fh)  # type: ignore[arg-type]
+    want = ingest_bytes(other_ctx, data, workers=0)
+    assert got.as_dict() == want.as_dict()
+    assert [e.line for e in got.errors] == [451, 451, 451, 452]
+    assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+
+
+def test_only_uncompressed_regular_files_are_read_by_range(tmp_path: Path) -> None:
+    plain = tmp_path / "a.ndjson"
+    plain.write_bytes(b"{}\n")
+    packed = tmp_path / "a.ndjson.gz"
+    packed.write_bytes(gzip.compress(b"{}\n"))
+    with packed.open("rb") as fh:
+        assert plain_file_path(maybe_gunzip(fh)) is None
+    with plain.open("rb") as fh:
+        assert plain_file_path(maybe_gunzip(fh)) == str(plain)
+    assert plain_file_path(io.BytesIO(b"{}\n")) is None
 
 
 def test_prompt_samples_are_bounded_per_template(ctx: Context) -> None:
