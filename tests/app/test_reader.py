@@ -10,15 +10,18 @@ from hypothesis import strategies as st
 
 from app.ingest.reader import line_blocks, line_spans, read_span, split_lines
 
-
-@settings(max_examples=300, deadline=None)
-@given(
+# file contents, lines per block, bytes per read
+FILE_BLOCK_READ = (
     st.lists(st.sampled_from([b"a", b"{}", b"\n", b"\r", b"\r\n", b" "]), max_size=60).map(
         b"".join
     ),
     st.integers(1, 7),
     st.integers(1, 9),
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(*FILE_BLOCK_READ)
 def test_blocks_hold_the_lines_of_the_file_in_order(data: bytes, size: int, read: int) -> None:
     expected = [line.removesuffix(b"\n") for line in io.BytesIO(data)]
     got: list[bytes] = []
@@ -32,14 +35,7 @@ def test_blocks_hold_the_lines_of_the_file_in_order(data: bytes, size: int, read
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.sampled_from([b"a", b"{}", b"\n", b"\r", b"\r\n", b" "]), max_size=60).map(
-        b"".join
-    ),
-    st.integers(1, 7),
-    st.integers(1, 9),
-    st.integers(0, 3),
-)
+@given(*FILE_BLOCK_READ, st.integers(0, 3))
 def test_spans_are_the_blocks_as_byte_ranges_of_the_file(
     data: bytes, size: int, read: int, skip: int
 ) -> None:
