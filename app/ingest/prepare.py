@@ -42,13 +42,16 @@ class Preparer:
         self.reducer = RequestReducer(self.hasher)
 
     def __call__(self, first: int, block: bytes) -> Prepared:
-        """Prepare one block of lines from :func:`app.ingest.reader.line_blocks`.
+        """Prepare one block of lines from :func:`app.ingest.reader.line_blocks`."""
+        return self.lines(first, split_lines(block))
+
+    def lines(self, first: int, lines: list[bytes]) -> Prepared:
+        """Prepare numbered lines (``first`` is the first's number).
 
         Lines are parsed, validated and turned into columns a slice at a time, so that the
         per-record dicts of only one slice are alive at once (they are most of a worker's
         memory); the columns of the whole block are then grouped together.
         """
-        lines = split_lines(block)
         now = datetime.now(UTC)
         read = 0
         accounts: list[dict[str, Any]] = []
@@ -87,6 +90,23 @@ def init_worker(secret: bytes, window_seconds: int, samples_per_template: int) -
 
 
 def prepare_in_worker(first: int, block: bytes) -> Prepared:
+    """Prepare one block of lines (see :func:`_prepare_lines`)."""
+    return _prepare_lines(first, split_lines(block))
+
+
+_FILES: dict[str, int] = {}
+
+
+def prepare_span_in_worker(first: int, path: str, offset: int, length: int) -> Prepared:
+    """Prepare a byte range of a plain file (see :func:`app.ingest.reader.line_spans`); the
+    block's bytes are dropped once cut into lines."""
+    fd = _FILES.get(path)
+    if fd is None:
+        fd = _FILES[path] = os.open(path, os.O_RDONLY)
+    return _prepare_lines(first, split_lines(read_span(fd, offset, length)))
+
+
+def _prepare_lines(first: int, lines: list[bytes]) -> Prepared:
     """Prepare one batch with the cyclic garbage collector paused.
 
     A batch allocates a few hundred thousand dicts that all live until it is done; the
@@ -98,17 +118,6 @@ def prepare_in_worker(first: int, block: bytes) -> Prepared:
     assert _WORKER is not None, "worker not initialised"
     gc.disable()
     try:
-        return _WORKER(first, block)
+        return _WORKER.lines(first, lines)
     finally:
         gc.enable()
-
-
-_FILES: dict[str, int] = {}
-
-
-def prepare_span_in_worker(first: int, path: str, offset: int, length: int) -> Prepared:
-    """Prepare a byte range of a plain file (see :func:`app.ingest.reader.line_spans`)."""
-    fd = _FILES.get(path)
-    if fd is None:
-        fd = _FILES[path] = os.open(path, os.O_RDONLY)
-    return prepare_in_worker(first, read_span(fd, offset, length))

@@ -242,6 +242,9 @@ def upsert_usage(session: Session, rows: Columns) -> None:
     _run_columns(_USAGE, session, rows)
 
 
+_FULL_REMEMBERED = 1 << 18  # templates known to be full (~16 MiB); forgotten ones are re-read
+
+
 class SampleBook:
     """Keeps at most ``limit`` prompt texts per template, filling free slots in order."""
 
@@ -276,7 +279,7 @@ class SampleBook:
         for key, count in used.items():
             if count >= self.limit:
                 self._full.add(key)
-        if len(self._full) > 1 << 20:
+        if len(self._full) > _FULL_REMEMBERED:
             self._full.clear()
         _SAMPLES.run(session, _tuples(rows, _SAMPLES.columns, 0, len(rows["slot"])))
 

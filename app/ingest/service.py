@@ -78,7 +78,7 @@ class Ingestor:
         factory: sessionmaker[Session],
         secret: bytes,
         *,
-        batch_lines: int = 25_000,
+        batch_lines: int = 50_000,
         commit_lines: int = 1_000_000,
         window_seconds: int = 600,
         samples_per_template: int = 5,
