@@ -21,8 +21,16 @@ class SchemaError(RuntimeError):
     """The database schema is missing or behind the code."""
 
 
+SQLITE_PAGE_SIZE = 32_768
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # Takes effect only while the file is still empty (then fixed, WAL mode included).
+    # The ingest process writing replayed batches: 21.5-25.2 s with 4 KiB pages, 19.5-22.3
+    # with 16 KiB, 17.6-18.2 with 32 KiB. One account's rows (three point queries, cold
+    # page cache) cost 64 us instead of 52-58 us.
+    cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")

@@ -8,7 +8,15 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 
 from app.cli import main
-from app.db import SchemaError, check_schema, downgrade, head_revision, make_engine, upgrade
+from app.db import (
+    SQLITE_PAGE_SIZE,
+    SchemaError,
+    check_schema,
+    downgrade,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from app.models import Base
 
 
@@ -57,3 +65,18 @@ def test_commands_refuse_a_database_without_schema(empty_db_url: str, monkeypatc
     assert head_revision() in result.output
     get_settings.cache_clear()
     engine.dispose()
+
+
+def test_new_sqlite_databases_get_large_pages_and_old_ones_keep_theirs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:  # made elsewhere, with SQLite's default page size
+        conn.execute("CREATE TABLE t (x)")
+    for path, size in ((tmp_path / "new.db", SQLITE_PAGE_SIZE), (old, 4096)):
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == size
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        engine.dispose()
