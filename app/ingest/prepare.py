@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from app.ingest.keys import Hasher
 from app.ingest.normalise import account_row, payment_row
 from app.ingest.reader import read_span, split_lines
@@ -21,14 +23,39 @@ from app.ingest.validate import RecordError, validate_chunk
 
 @dataclass(slots=True)
 class Prepared:
+    """One prepared batch. A worker's result leaves out the request columns (a third of its
+    size, needed only when some of the batch's requests were stored before): the parent
+    prepares the batch again from ``source`` in that case (see :meth:`request_columns`)."""
+
     first_line: int
     line_count: int
     read: int
     accounts: list[dict[str, Any]]
     payments: list[dict[str, Any]]
     errors: list[RecordError]
-    requests: RequestColumns
+    dedupe: np.ndarray  # one digest per valid request, in order
+    new_values: list[tuple[int, int, str]]
+    requests: RequestColumns | None
     aggregates: Aggregates | None
+    source: bytes | tuple[str, int, int] | None = None  # the block, or (path, offset, length)
+
+    def request_columns(self, preparer: Preparer) -> RequestColumns:
+        if self.requests is not None:
+            return self.requests
+        if isinstance(self.source, bytes):
+            block = self.source
+        elif self.source is not None:
+            path, offset, length = self.source
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                block = read_span(fd, offset, length)
+            finally:
+                os.close(fd)
+        else:
+            raise RuntimeError("a worker's batch without its source cannot be prepared again")
+        requests = preparer(self.first_line, block).requests
+        assert requests is not None
+        return requests
 
 
 SLICE_LINES = 10_000  # lines validated at once within a block (bounds the dicts alive)
@@ -78,7 +105,18 @@ class Preparer:
         errors.sort(key=lambda e: e.line)
         agg = aggregate(cols, self.window_seconds, self.samples_per_template) if len(cols) else None
         cols.prompts = [None] * len(cols)  # texts travel only as the chosen samples
-        return Prepared(first, len(lines), read, accounts, payments, errors, cols, agg)
+        return Prepared(
+            first,
+            len(lines),
+            read,
+            accounts,
+            payments,
+            errors,
+            cols.dedupe,
+            cols.new_values,
+            cols,
+            agg,
+        )
 
 
 _WORKER: Preparer | None = None
@@ -118,6 +156,8 @@ def _prepare_lines(first: int, lines: list[bytes]) -> Prepared:
     assert _WORKER is not None, "worker not initialised"
     gc.disable()
     try:
-        return _WORKER.lines(first, lines)
+        prepared = _WORKER.lines(first, lines)
+        prepared.requests = None  # the parent prepares again in the rare case it needs them
+        return prepared
     finally:
         gc.enable()

@@ -72,6 +72,12 @@ ErrorSink = Callable[[RecordError], None]
 Progress = Callable[[int], None]
 
 
+def _with_source(future: Future[Prepared], source: Any) -> Prepared:
+    prepared = future.result()
+    prepared.source = source
+    return prepared
+
+
 class Ingestor:
     def __init__(
         self,
@@ -134,15 +140,17 @@ class Ingestor:
         else:
             blocks = line_blocks(source, self.batch_lines)
             tasks = ((prepare_in_worker, f, b) for f, b, _ in blocks)
-        pending: deque[Future[Prepared]] = deque()
-        for fn, *args in tasks:
-            pending.append(pool.submit(fn, *args))
+        pending: deque[tuple[Future[Prepared], Any]] = deque()
+        for fn, first, *args in tasks:
+            # the source goes with the result: re-sent requests need the batch prepared again
+            origin = args[0] if len(args) == 1 else tuple(args)
+            pending.append((pool.submit(fn, first, *args), origin))
             # Bounded, so memory stays flat however long the file; one batch more than there
             # are workers, so that a worker has the next batch while this process writes.
             if len(pending) > self.workers:
-                yield pending.popleft().result()
+                yield _with_source(*pending.popleft())
         while pending:
-            yield pending.popleft().result()
+            yield _with_source(*pending.popleft())
 
     def _consume(
         self, prepared: Iterator[Prepared], summary: IngestSummary, progress: Progress | None
@@ -233,13 +241,12 @@ class Ingestor:
             return counts
         repo.upsert_accounts(session, p.accounts)
         repo.upsert_payments(session, p.payments)
-        cols = p.requests
-        repo.insert_values(session, cols.new_values)
-        new = repo.insert_request_keys(session, cols.dedupe)
+        repo.insert_values(session, p.new_values)
+        new = repo.insert_request_keys(session, p.dedupe)
         fresh = int(new.sum())
         agg = p.aggregates
-        if fresh and fresh < len(cols):  # some were stored before: regroup the new ones
-            agg = aggregate(cols.subset(new), self.window_seconds, 0)
+        if fresh and fresh < len(p.dedupe):  # some were stored before: regroup the new ones
+            agg = aggregate(p.request_columns(self._local).subset(new), self.window_seconds, 0)
         if fresh and agg is not None:
             merged.add(agg)
             repo.upsert_activity(session, agg.activity_rows())
@@ -248,6 +255,6 @@ class Ingestor:
             account=len(p.accounts),
             payment_method=len(p.payments),
             request=fresh,
-            duplicate=len(cols) - fresh,
+            duplicate=len(p.dedupe) - fresh,
         )
         return counts

@@ -336,6 +336,26 @@ def test_workers_read_a_plain_file_themselves_with_the_same_outcome(
     assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_workers_regroup_a_batch_whose_requests_were_partly_stored(
+    ctx: Context, other_ctx: Context, tmp_path: Path, packed: bool
+) -> None:
+    # 150 lines stored before, then the whole file: the second batch (lines 101-200) is half
+    # old, half new, and only the parent can tell; it prepares that batch again from the file
+    # (plain) or from the bytes it kept (gzip)
+    before = _many_lines(50)
+    data = before + _many_lines(60).replace(b"Translate", b"Render")
+    path = tmp_path / "input.ndjson"
+    path.write_bytes(gzip.compress(data) if packed else data)
+    ingest_bytes(ctx, before)
+    with path.open("rb") as fh:
+        got = make_ingestor(ctx, workers=2).ingest(fh)  # type: ignore[arg-type]
+    assert got.duplicate_requests == 150 and got.rejected == 0  # 100 stored, 50 twice in the file
+    # as if the file had come alone: re-sent requests change nothing
+    ingest_bytes(other_ctx, data, workers=0)
+    assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+
+
 def test_only_uncompressed_regular_files_are_read_by_range(tmp_path: Path) -> None:
     plain = tmp_path / "a.ndjson"
     plain.write_bytes(b"{}\n")
