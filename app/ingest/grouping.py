@@ -79,6 +79,13 @@ def concat(parts: list[Columns]) -> Columns:
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
+def with_account_ids(columns: Columns, key: str, account_ids: np.ndarray) -> Columns:
+    """The rows with their account column ``key`` (a code or hash) replaced by the ids."""
+    out = {"account_id": account_ids}
+    out.update((name, values) for name, values in columns.items() if name != key)
+    return out
+
+
 def sort_by(columns: Columns, *names: str) -> Columns:
     """Rows sorted by the named columns, the first most significant."""
     return take(columns, np.lexsort([columns[n] for n in reversed(names)]))

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from app.ingest import repository as repo
-from app.ingest.grouping import Columns, Groups, concat, take
+from app.ingest.grouping import Columns, Groups, concat, take, with_account_ids
 from app.ingest.reduce import Aggregates
 
 _COMPACT_EVERY = 4  # batches held before they are merged into one (bounds memory)
@@ -69,10 +69,11 @@ class MergedRows:
             obs, usage = self._obs[0], self._usage[0]
             rank = ranks.get_indexer(pd.Index(obs["ak"]))
             order = np.lexsort((obs["value_key"], obs["kind"], rank))
-            repo.upsert_observations(session, _named(take(obs, order), ids[rank[order]]))
+            rows = with_account_ids(take(obs, order), "ak", ids[rank[order]])
+            repo.upsert_observations(session, rows)
             rank = ranks.get_indexer(pd.Index(usage["ak"]))
             order = np.argsort(rank)
-            repo.upsert_usage(session, _named(take(usage, order), ids[rank[order]]))
+            repo.upsert_usage(session, with_account_ids(take(usage, order), "ak", ids[rank[order]]))
         self._obs, self._usage, self._accounts = [], [], []
 
     def _accounts_by_name(self) -> tuple[pd.Index, np.ndarray]:
@@ -82,9 +83,3 @@ class MergedRows:
         _, first = np.unique(hashes, return_index=True)
         by_name = first[np.argsort(names[first])]
         return pd.Index(hashes[by_name]), names[by_name]
-
-
-def _named(rows: Columns, account_ids: np.ndarray) -> Columns:
-    out = {"account_id": account_ids}
-    out.update((k, v) for k, v in rows.items() if k != "ak")
-    return out

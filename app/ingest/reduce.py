@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.ingest.grouping import Columns, Groups, rank_within, sort_by
+from app.ingest.grouping import Columns, Groups, rank_within, sort_by, with_account_ids
 from app.ingest.keys import Hasher, content_key, content_keys
 from app.ingest.validate import RecordError
 from graph.signals.network import parse_ip
@@ -209,24 +209,20 @@ class Aggregates:
     samples: Columns  # template_key, a, ts, text; at most samples_per_template a template
 
     def activity_rows(self) -> Columns:
-        return self._with_account_ids(self.activity)
+        return with_account_ids(self.activity, "a", self.names[self.activity["a"]])
 
     def sample_rows(self) -> Columns:
-        return self._with_account_ids(self.samples)
-
-    def _with_account_ids(self, rows: Columns) -> Columns:
-        out = {"account_id": self.names[rows["a"]]}
-        out.update((k, v) for k, v in rows.items() if k != "a")
-        return out
+        return with_account_ids(self.samples, "a", self.names[self.samples["a"]])
 
 
 def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes into the sorted distinct values. Plain set, sort and dict: for a few thousand
     distinct strings a batch this is cheaper than pandas' factorize, which sorts a string
     array."""
-    names = sorted(set(values.tolist()))
+    listed = values.tolist()
+    names = sorted(set(listed))
     index = {name: i for i, name in enumerate(names)}
-    codes = np.fromiter(map(index.__getitem__, values.tolist()), dtype=np.int64, count=len(values))
+    codes = np.fromiter(map(index.__getitem__, listed), dtype=np.int64, count=len(listed))
     return codes, np.array(names, dtype=object)
 
 

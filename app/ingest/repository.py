@@ -209,8 +209,8 @@ def _insert_keys(session: Session, keys: np.ndarray) -> int:
     if conn.dialect.name != "sqlite" or sqlite3.sqlite_version_info < (3, 38):
         return _REQUEST_KEYS.run(session, [(k,) for k in keys.tolist()])
     changed = 0
-    for start in range(0, len(keys), 50_000):
-        part = orjson.dumps(keys[start : start + 50_000].tolist()).decode()
+    for start in range(0, len(keys), _SLICE):
+        part = orjson.dumps(keys[start : start + _SLICE].tolist()).decode()
         changed += max(conn.exec_driver_sql(_KEYS_FROM_JSON, (part,)).rowcount, 0)
     return changed
 
@@ -274,14 +274,14 @@ class SampleBook:
             )
             used.update({int(k): int(c) for k, c in session.execute(q)})
         before = np.fromiter((used.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
-        rows["slot"] = before + rank_within(keys)
-        rows = take(rows, rows["slot"] < self.limit)
+        slot = before + rank_within(keys)
+        rows = take({**rows, "slot": slot}, slot < self.limit)
         for key, count in used.items():
             if count >= self.limit:
                 self._full.add(key)
         if len(self._full) > _FULL_REMEMBERED:
             self._full.clear()
-        _SAMPLES.run(session, _tuples(rows, _SAMPLES.columns, 0, len(rows["slot"])))
+        _run_columns(_SAMPLES, session, rows)
 
 
 def table_counts(session: Session) -> dict[str, int]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
@@ -67,9 +70,7 @@ def test_commands_refuse_a_database_without_schema(empty_db_url: str, monkeypatc
     engine.dispose()
 
 
-def test_new_sqlite_databases_get_large_pages_and_old_ones_keep_theirs(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import sqlite3
-
+def test_new_sqlite_databases_get_large_pages_and_old_ones_keep_theirs(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     with sqlite3.connect(old) as conn:  # made elsewhere, with SQLite's default page size
         conn.execute("CREATE TABLE t (x)")
