@@ -12,9 +12,9 @@ from typing import IO, Any, BinaryIO
 import click
 import orjson
 
-from app.config import ConfigError
-from app.context import Context, default_context
-from app.db import SchemaError
+from app.core.config import ConfigError
+from app.core.context import Context, default_context
+from app.core.db import SchemaError
 
 
 def _ctx(check_schema: bool = True) -> Context:
@@ -53,7 +53,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
-    from app.db import upgrade
+    from app.core.db import upgrade
 
     ctx = _ctx(check_schema=False)
     upgrade(ctx.engine, revision)
@@ -64,7 +64,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (``base`` removes everything)."""
-    from app.db import downgrade
+    from app.core.db import downgrade
 
     ctx = _ctx(check_schema=False)
     downgrade(ctx.engine, revision)
@@ -74,7 +74,7 @@ def db_downgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Print the database's revision and the code's head revision."""
-    from app.db import current_revision, head_revision
+    from app.core.db import current_revision, head_revision
 
     ctx = _ctx(check_schema=False)
     click.echo(f"database: {current_revision(ctx.engine)}\ncode head: {head_revision()}")
@@ -117,7 +117,7 @@ def ingest(
     workers: int | None,
 ) -> None:
     """Ingest NDJSON files (plain or .gz; ``-`` reads standard input)."""
-    from app.ingest.api import make_ingestor
+    from app.ingest.service import make_ingestor
 
     ctx = _ctx()
     if workers is None:
@@ -223,13 +223,13 @@ def serve(host: str, port: int, workers: int) -> None:
     _hasher_or_fail(ctx)
     ctx.close()
     uvicorn.run(
-        "app.main:create_app",
+        "app.web.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
         log_level="warning",
-        access_log=False,  # app/observability.py writes one JSON line per request
+        access_log=False,  # app/web/observability.py writes one JSON line per request
     )
 
 
@@ -253,8 +253,8 @@ def apikey() -> None:
 @click.option("--name", required=True, help="Who or what uses the key.")
 def apikey_create(role: str, name: str) -> None:
     """Create a key and print it, alone on stdout: it is shown only this once."""
-    from app.auth.keys import create_key
-    from app.db import transaction
+    from app.auth.apikeys import create_key
+    from app.core.db import transaction
 
     ctx = _ctx()
     try:
@@ -271,7 +271,7 @@ def apikey_create(role: str, name: str) -> None:
 @apikey.command("list")
 def apikey_list() -> None:
     """Keys with their role and state (never the keys themselves)."""
-    from app.auth.keys import list_keys
+    from app.auth.apikeys import list_keys
 
     ctx = _ctx()
     with ctx.sessions() as s:
@@ -284,8 +284,8 @@ def apikey_list() -> None:
 @click.argument("key_id")
 def apikey_revoke(key_id: str) -> None:
     """Revoke a key by its id (the part after ``hs_``)."""
-    from app.auth.keys import KeyError_, revoke_key
-    from app.db import transaction
+    from app.auth.apikeys import KeyError_, revoke_key
+    from app.core.db import transaction
 
     ctx = _ctx()
     try:
@@ -316,9 +316,9 @@ def apikey_revoke(key_id: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export(cluster_id: str, fmt: str, redaction: str, output: Path) -> None:
     """Export a cluster's evidence to a file (audited)."""
+    from app.core.errors import NotFound
     from app.exports.service import export as run_export
     from app.exports.signing import SigningKeyError
-    from app.problems import NotFound
 
     ctx = _ctx()
     _hasher_or_fail(ctx)
@@ -378,8 +378,8 @@ def export_key(public_out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
 def stats(as_json: bool) -> None:
     """Counts of stored data and of the latest detection run's clusters."""
-    from app.db import transaction
-    from app.stats import collect
+    from app.core.db import transaction
+    from app.ops.stats import collect
 
     ctx = _ctx()
     with transaction(ctx.sessions) as session:
@@ -403,8 +403,8 @@ def purge(days: int, dry_run: bool, yes: bool) -> None:
     Clusters under review, confirmed or actioned (and their members' data) are kept, as are
     review decisions and the audit log. See docs/architecture.md, "Retention".
     """
-    from app.db import transaction
-    from app.retention import purge as run_purge
+    from app.core.db import transaction
+    from app.ops.retention import purge as run_purge
 
     ctx = _ctx()
     window = ctx.settings.activity_window_seconds
@@ -478,7 +478,7 @@ def detect(engine: str | None, resolution: float | None, seed: int, as_json: boo
 def clusters(fmt: str, flagged_only: bool, limit: int | None) -> None:
     """The latest completed run's clusters, highest score first."""
     from app.clusters.repository import iter_run_clusters
-    from app.db import transaction
+    from app.core.db import transaction
     from app.detection.repository import latest_completed_run
 
     ctx = _ctx()
@@ -554,7 +554,7 @@ def generate(out_dir: Path, benign: int, days: int, copies: int, scale: float, s
 def evaluate(truth_path: Path, as_json: bool) -> None:
     """Precision, recall and benign false-positive rate of the latest run's flagged clusters."""
     from app.clusters.repository import iter_run_clusters
-    from app.db import transaction
+    from app.core.db import transaction
     from app.detection.repository import latest_completed_run
     from app.synthetic import read_truth
     from graph import evaluate as score_against
@@ -595,9 +595,9 @@ def evaluate(truth_path: Path, as_json: bool) -> None:
 def demo(out_dir: Path, benign: int, seed: int, serve: bool, port: int) -> None:
     """Generate a small world, ingest it, detect, print the top clusters; with --serve,
     create a demo reviewer key and serve the API and console on 127.0.0.1."""
-    from app.db import upgrade
+    from app.core.db import upgrade
     from app.detection.service import detect as run
-    from app.ingest.api import make_ingestor
+    from app.ingest.service import make_ingestor
     from app.synthetic import write_world
     from graph.synthetic.world import WorldParams, generate_world
 
@@ -630,9 +630,9 @@ def demo(out_dir: Path, benign: int, seed: int, serve: bool, port: int) -> None:
 def _serve_demo(ctx: Context, port: int) -> None:
     import uvicorn
 
-    from app.auth.keys import create_key
-    from app.db import transaction
-    from app.main import create_app
+    from app.auth.apikeys import create_key
+    from app.core.db import transaction
+    from app.web.app import create_app
 
     with transaction(ctx.sessions) as s:
         _, key = create_key(s, name="demo", role="admin", actor=_cli_actor())

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import orjson
 
-from app.context import Context
-from app.ingest.api import make_ingestor
-from app.ingest.service import IngestSummary
+from app.core.context import Context
+from app.ingest.service import IngestSummary, make_ingestor
 from graph.synthetic.world import World
 
 

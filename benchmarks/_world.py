@@ -8,9 +8,9 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.config import Settings
-from app.context import Context
-from app.db import upgrade
+from app.core.config import Settings
+from app.core.context import Context
+from app.core.db import upgrade
 from app.detection.loader import load_input
 from app.synthetic import ingest_world
 from graph.data import DetectionInput

@@ -39,10 +39,10 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.auth.keys import create_key  # noqa: E402
-from app.config import Settings  # noqa: E402
-from app.context import Context  # noqa: E402
-from app.db import make_engine, upgrade  # noqa: E402
+from app.auth.apikeys import create_key  # noqa: E402
+from app.core.config import Settings  # noqa: E402
+from app.core.context import Context  # noqa: E402
+from app.core.db import make_engine, upgrade  # noqa: E402
 from app.detection import service  # noqa: E402
 from app.models import (  # noqa: E402
     Account,
@@ -294,7 +294,7 @@ def main() -> None:
         # the machine's speed drifts within minutes: the reference is measured first and
         # last, and ratios are taken against the faster of the two (the harder bar)
         reference("trivial endpoint (reference, first)")
-        srv = serve("app.main:create_app", 8772, env, a.workers, tmp / "api.log")
+        srv = serve("app.web.app:create_app", 8772, env, a.workers, tmp / "api.log")
         try:
             for name, plist in all_paths.items():
                 # warm-up: every path 4 times, so each worker has rendered nearly all of them
@@ -309,7 +309,7 @@ def main() -> None:
             srv.wait()
         # the same requests rendered every time: what a first visit to each page costs
         srv = serve(
-            "app.main:create_app",
+            "app.web.app:create_app",
             8773,
             {**env, "HYDRASCOPE_RESPONSE_CACHE_MIB": "0"},
             a.workers,

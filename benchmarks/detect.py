@@ -111,8 +111,8 @@ def run_size(
             file=sys.stderr,
         )
 
-        from app.config import Settings
-        from app.context import Context
+        from app.core.config import Settings
+        from app.core.context import Context
         from app.detection.loader import load_input
 
         ctx = Context(Settings(database_url=f"sqlite:///{tmp}/w.db", secret_key=SECRET))

@@ -72,7 +72,7 @@ def pg_database(url: str) -> tuple[str, str]:
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from app.db import make_engine
+    from app.core.db import make_engine
 
     name = f"hs_bench_{uuid.uuid4().hex[:8]}"
     admin = make_engine(url, isolation_level="AUTOCOMMIT")
@@ -85,7 +85,7 @@ def pg_database(url: str) -> tuple[str, str]:
 def drop_pg(url: str, name: str) -> None:
     from sqlalchemy import text
 
-    from app.db import make_engine
+    from app.core.db import make_engine
 
     admin = make_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

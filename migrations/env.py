@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from app.config import get_settings
-from app.db import make_engine
+from app.core.config import get_settings
+from app.core.db import make_engine
 from app.models import Base
 
 config = context.config

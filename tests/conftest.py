@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.config import Settings
-from app.context import Context
-from app.db import make_engine, upgrade
+from app.core.config import Settings
+from app.core.context import Context
+from app.core.db import make_engine, upgrade
 
 PG_URL = os.environ.get("HYDRASCOPE_TEST_POSTGRES_URL")
 TEST_SECRET = "test-secret-key-0123456789abcdef"
@@ -119,7 +119,7 @@ def other_ctx(
 
 @pytest.fixture
 def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     env = {
         "HYDRASCOPE_DATABASE_URL": db_url,

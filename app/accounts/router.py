@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from app.accounts import service
 from app.accounts.schemas import AccountView
+from app.auth.apikeys import Principal
 from app.auth.deps import require
-from app.auth.keys import Principal
-from app.context import Context
-from app.http_cache import rendered
-from app.problems import AUTHENTICATED, NOT_MODIFIED
+from app.cache.etag import rendered
+from app.core.context import Context
+from app.core.errors import AUTHENTICATED, NOT_MODIFIED
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 

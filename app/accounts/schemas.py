@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.timeutil import UtcDatetime
+from app.core.timestamps import UtcDatetime
 
 
 class AccountFacts(BaseModel):

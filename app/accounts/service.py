@@ -20,8 +20,8 @@ from app.accounts.schemas import (
     PaymentOut,
     Usage,
 )
-from app.problems import NotFound
-from app.timeutil import aware, from_epoch
+from app.core.errors import NotFound
+from app.core.timestamps import aware, from_epoch
 from graph.build import kind_name
 from graph.types import Kind
 

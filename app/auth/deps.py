@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from app.auth.apikeys import RANK, Principal, authenticate
 from app.auth.keycache import KeyCache
-from app.auth.keys import RANK, Principal, authenticate
 from app.auth.ratelimit import RateLimiter
-from app.context import Context
-from app.problems import Forbidden, Unauthorized
+from app.core.context import Context
+from app.core.errors import Forbidden, Unauthorized
 
 
 def _authenticate(ctx: Context, token: str) -> Principal | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from app.auth.keys import Principal, digest
+from app.auth.apikeys import Principal, digest
 
 MAX_ENTRIES = 10_000
 

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from app.problems import TooManyRequests
+from app.core.errors import TooManyRequests
 
 
 @dataclass

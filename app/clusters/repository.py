@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.core.timestamps import aware
 from app.models import (
     Account,
     AccountUsage,
@@ -19,7 +20,6 @@ from app.models import (
     DetectionRun,
     ReviewDecision,
 )
-from app.timeutil import aware
 
 
 def iter_run_clusters(

@@ -1,15 +1,18 @@
-"""Clusters over HTTP: the review queue, the change feed, detail, members, graph, review."""
+"""Clusters over HTTP: the review queue, the change feed, detail, members, graph.
+
+Review decisions (PATCH) are in app/reviews/router.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from app.auth.apikeys import Principal
 from app.auth.deps import require
-from app.auth.keys import Principal
+from app.cache.etag import rendered
 from app.clusters import service
 from app.clusters.schemas import (
     ChangePage,
@@ -19,28 +22,17 @@ from app.clusters.schemas import (
     MemberPage,
     Status,
 )
-from app.context import Context
-from app.db import transaction
-from app.http_cache import body_etag, model_etag, rendered
-from app.problems import AUTHENTICATED, NOT_MODIFIED, responses
-from app.reviews.schemas import ReviewUpdate
-from app.reviews.service import apply_review
+from app.core.errors import AUTHENTICATED, NOT_MODIFIED
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 Family = Literal["payment", "network", "timing", "prompts", "identity"]
 WITH_404 = {**AUTHENTICATED, **NOT_MODIFIED}
-ERRORS = WITH_404
-
-
-def _ctx(request: Request) -> Context:
-    ctx: Context = request.app.state.ctx
-    return ctx
 
 
 @router.get(
     "",
     response_model=ClusterPage,
-    responses=ERRORS,
+    responses=WITH_404,
     summary="The review queue: clusters of the latest completed run, filtered and paginated",
 )
 async def list_clusters(
@@ -80,7 +72,7 @@ async def list_clusters(
 @router.get(
     "/changes",
     response_model=ChangePage,
-    responses=ERRORS,
+    responses=WITH_404,
     summary="Change feed: every cluster created, changed or gone (tombstones), in order",
     description=(
         "Start with `updated_since` (or nothing, for everything), then pass the returned "
@@ -124,38 +116,6 @@ async def get_cluster(
     return await rendered(
         request, lambda s: _detail(s, cluster_id, who), personal=who.can("reviewer")
     )
-
-
-@router.patch(
-    "/{cluster_id}",
-    response_model=ClusterDetail,
-    responses={
-        **WITH_404,
-        **responses(412, 428),
-    },
-    summary="Record a review decision (status, assignee, notes, tags) with If-Match",
-)
-def review_cluster(
-    request: Request,
-    cluster_id: str,
-    update: ReviewUpdate,
-    if_match: str | None = Header(None, description="The ETag of the detail you reviewed"),
-    who: Principal = Depends(require("reviewer")),
-) -> Response:
-    ctx = _ctx(request)
-    with transaction(ctx.sessions) as s:
-        apply_review(
-            s,
-            cluster_id,
-            update,
-            actor=who.actor,
-            if_match=if_match,
-            current_etag=lambda sess: model_etag(_detail(sess, cluster_id, who)),
-        )
-    with ctx.sessions() as s:
-        detail = _detail(s, cluster_id, who)
-    body = detail.model_dump_json().encode()
-    return Response(content=body, media_type="application/json", headers={"ETag": body_etag(body)})
 
 
 @router.get(

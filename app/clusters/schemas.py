@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.timeutil import UtcDatetime
+from app.core.timestamps import UtcDatetime
 
 Status = Literal["new", "in_review", "confirmed", "dismissed", "actioned"]
 

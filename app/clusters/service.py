@@ -26,9 +26,9 @@ from app.clusters.schemas import (
     MemberEvidence,
     MemberPage,
 )
+from app.core.errors import BadRequest, NotFound
+from app.core.timestamps import aware, from_epoch
 from app.detection.repository import latest_completed_run
-from app.problems import BadRequest, NotFound
-from app.timeutil import aware, from_epoch
 
 MAX_LIMIT = 500
 SORTS = {"score": "score", "size": "size", "updated": "updated_at"}

@@ -31,6 +31,16 @@ def latest_completed_run(session: Session) -> DetectionRun | None:
     return session.scalars(q).first()
 
 
+def newest_runs(session: Session, limit: int) -> list[DetectionRun]:
+    return list(
+        session.scalars(select(DetectionRun).order_by(DetectionRun.started_at.desc()).limit(limit))
+    )
+
+
+def get_run(session: Session, run_id: str) -> DetectionRun | None:
+    return session.get(DetectionRun, run_id)
+
+
 def running_run(session: Session) -> DetectionRun | None:
     return session.scalars(select(DetectionRun).where(DetectionRun.status == "running")).first()
 

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import update
 
-from app import __version__, changes
-from app.context import Context
-from app.db import transaction
+from app import __version__
+from app.core import changes
+from app.core.context import Context
+from app.core.db import transaction
 from app.detection import display as display_mod
 from app.detection import repository as repo
 from app.detection.loader import load_input

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app import __version__
 from app.clusters import repository as clusters_repo
 from app.clusters.service import get_cluster
+from app.core.timestamps import aware, from_epoch
 from app.detection.loader import ACCOUNT_KEY_KINDS, LINK_OBSERVATION_KINDS, derived_key
 from app.exports.redact import Redactor
 from app.models import (
@@ -28,7 +29,6 @@ from app.models import (
     Observation,
     PaymentMethod,
 )
-from app.timeutil import aware, from_epoch
 from graph.types import Kind
 
 _CHUNK = 2000

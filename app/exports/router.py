@@ -6,12 +6,12 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app.auth.apikeys import Principal
 from app.auth.deps import require
-from app.auth.keys import Principal
 from app.auth.ratelimit import RateLimiter
-from app.context import Context
+from app.core.context import Context
+from app.core.errors import AUTHENTICATED
 from app.exports.service import export
-from app.problems import AUTHENTICATED
 
 router = APIRouter(prefix="/v1/clusters", tags=["exports"])
 

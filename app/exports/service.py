@@ -10,13 +10,13 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.audit import record
-from app.context import Context
-from app.db import transaction
+from app.core.audit import record
+from app.core.context import Context
+from app.core.db import transaction
+from app.core.errors import NotFound
 from app.exports import bundle, graphs, misp, report, signing, stix
 from app.exports.evidence import REDACTIONS, Evidence, collect
 from app.models import Cluster
-from app.problems import NotFound
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.ingest.keys import Hasher
+from app.core.hashing import Hasher
 from app.ingest.validate import RecordError
 from graph.signals.identity import (
     email_domain,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from app.ingest.keys import Hasher
+from app.core.hashing import Hasher
 from app.ingest.normalise import account_row, payment_row
 from app.ingest.reader import read_span, split_lines
 from app.ingest.reduce import Aggregates, RequestColumns, RequestReducer, aggregate

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.core.hashing import Hasher, content_key, content_keys
 from app.ingest.grouping import Columns, Groups, rank_within, sort_by, with_account_ids
-from app.ingest.keys import Hasher, content_key, content_keys
 from app.ingest.validate import RecordError
 from graph.signals.network import parse_ip
 from graph.signals.prompts import skeleton

@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from app.auth.apikeys import Principal
 from app.auth.deps import require
-from app.auth.keys import Principal
-from app.context import Context
-from app.ingest.api import make_ingestor
+from app.core.context import Context
+from app.core.errors import AUTHENTICATED, PayloadTooLarge, responses
 from app.ingest.records import json_schema
-from app.problems import AUTHENTICATED, PayloadTooLarge, responses
+from app.ingest.service import make_ingestor
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024

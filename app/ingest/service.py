@@ -23,7 +23,8 @@ from typing import Any, BinaryIO
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import transaction
+from app.core.context import Context
+from app.core.db import transaction
 from app.ingest import repository as repo
 from app.ingest.merge import MergedRows
 from app.ingest.prepare import (
@@ -258,3 +259,27 @@ class Ingestor:
             duplicate=len(p.dedupe) - fresh,
         )
         return counts
+
+
+def make_ingestor(
+    ctx: Context,
+    *,
+    strict: bool = False,
+    workers: int = 0,
+    on_error: ErrorSink | None = None,
+    sqlite_cache_mib: int = 0,
+) -> Ingestor:
+    """An Ingestor configured from the context's settings (the CLI's and HTTP's entry point)."""
+    s = ctx.settings
+    return Ingestor(
+        ctx.sessions,
+        s.hashing_key(),
+        batch_lines=s.ingest_batch_lines,
+        commit_lines=s.ingest_commit_lines,
+        window_seconds=s.activity_window_seconds,
+        samples_per_template=s.prompt_samples_per_template,
+        strict=strict,
+        workers=workers,
+        on_error=on_error,
+        sqlite_cache_mib=sqlite_cache_mib,
+    )

@@ -63,7 +63,7 @@ class Cluster(Base):
     # why a gone cluster went: "merged" (into ``successors``) or "vanished"
     gone_reason: Mapped[str | None] = mapped_column(String(16))
     successors: Mapped[list[str] | None] = mapped_column(JSON)
-    # position in the change feed: every change takes the next number (see app/changes.py)
+    # position in the change feed: every change takes the next number (see app/core/changes.py)
     change_seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), unique=True
     )

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app import changes
-from app.audit import record
-from app.http_cache import matches
+from app.core import changes
+from app.core.audit import record
+from app.core.errors import NotFound, PreconditionFailed, PreconditionRequired
+from app.core.etags import matches
 from app.models import Cluster, ReviewDecision
-from app.problems import NotFound, PreconditionFailed, PreconditionRequired
 from app.reviews.schemas import ReviewUpdate
 
 

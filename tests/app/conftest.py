@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.auth.keys import create_key
-from app.context import Context
+from app.auth.apikeys import create_key
+from app.core.context import Context
 from app.detection import service
-from app.main import create_app
 from app.synthetic import ingest_world
+from app.web.app import create_app
 from graph import DetectParams
 from graph.synthetic.world import World, WorldParams, generate_world, scaled_networks
 from tests.conftest import _pg_admin

@@ -8,11 +8,11 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.auth.keys import authenticate
+from app.auth.apikeys import authenticate
 from app.cli import main
-from app.context import Context
-from app.main import create_app
+from app.core.context import Context
 from app.models import AuditEntry
+from app.web.app import create_app
 from tests.helpers import dump_tables
 
 

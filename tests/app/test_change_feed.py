@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from app.context import Context
+from app.core.context import Context
 from app.detection import service
 from graph import DetectParams
 from graph.build import BuildParams
@@ -151,7 +151,7 @@ def test_members_cursor_is_pinned_to_its_run(api: Clients, ctx: Context) -> None
 def test_regrown_clusters_are_surfaced_in_list_and_feed(api: Clients, ctx: Context) -> None:
     import io
 
-    from app.ingest.api import make_ingestor
+    from app.ingest.service import make_ingestor
     from tests.app.conftest import small_api_world
     from tests.helpers import ndjson
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from app.context import Context
+from app.core.context import Context
 from app.detection import service
-from app.main import create_app
+from app.web.app import create_app
 from graph import DetectParams
 from tests.app.conftest import assert_redacted_for_viewers
 

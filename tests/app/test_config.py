@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import ConfigError, Settings
+from app.core.config import ConfigError, Settings
 
 
 def test_missing_secret_stops_with_instructions() -> None:

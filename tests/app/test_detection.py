@@ -15,9 +15,9 @@ from sqlalchemy import select, text, update
 
 from app.cli import main
 from app.clusters.repository import iter_run_clusters
-from app.config import Settings
-from app.context import Context
-from app.db import upgrade
+from app.core.config import Settings
+from app.core.context import Context
+from app.core.db import upgrade
 from app.detection import service
 from app.detection.repository import latest_completed_run
 from app.models import Cluster, DetectionRun
@@ -122,7 +122,7 @@ def test_same_data_and_seed_give_the_same_clusters_and_ids(detected: Context) ->
 def test_clusters_jsonl_matches_the_contract(
     detected: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     monkeypatch.setenv("HYDRASCOPE_DATABASE_URL", str(detected.settings.database_url))
     monkeypatch.setenv("HYDRASCOPE_SECRET_KEY", TEST_SECRET)
@@ -171,7 +171,7 @@ def test_ids_survive_grown_data_and_regrowth_is_marked(ctx: Context, small_world
     ]
     import io
 
-    from app.ingest.api import make_ingestor
+    from app.ingest.service import make_ingestor
 
     make_ingestor(ctx).ingest(
         io.BytesIO(ndjson(head, dict(card, account_id="acct_new_head"), *reqs))
@@ -261,7 +261,7 @@ def test_a_run_whose_process_died_does_not_block_the_next(ctx: Context) -> None:
 def test_demo_command_runs_the_whole_flow(
     cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     # as `make demo` runs it: the database lives in the demo directory, which does not exist yet
     monkeypatch.setenv(

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from app.cli import main
-from app.context import Context
+from app.core.context import Context
 from app.exports import signing
 from app.exports.bundle import verify
 from app.exports.service import FORMATS, export

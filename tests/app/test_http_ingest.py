@@ -6,9 +6,9 @@ import gzip
 
 from fastapi.testclient import TestClient
 
-from app.auth.keys import create_key
-from app.context import Context
-from app.main import create_app
+from app.auth.apikeys import create_key
+from app.core.context import Context
+from app.web.app import create_app
 from tests.helpers import SAMPLE, account, ndjson
 
 

@@ -11,10 +11,10 @@ import orjson
 import pytest
 from sqlalchemy import select, text
 
-from app.context import Context
+from app.core.context import Context
 from app.ingest import repository
-from app.ingest.api import make_ingestor
 from app.ingest.reader import maybe_gunzip, plain_file_path
+from app.ingest.service import make_ingestor
 from app.models import Account, Observation, PaymentMethod
 from tests.helpers import SAMPLE, account, dump_tables, ndjson, request
 

@@ -6,7 +6,7 @@ from hashlib import blake2b
 
 import numpy as np
 
-from app.ingest.keys import Hasher, content_key, content_keys
+from app.core.hashing import Hasher, content_key, content_keys
 
 
 def _definition(secret: bytes, space: str, value: str) -> int:

@@ -10,11 +10,11 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
-from app.auth.keys import create_key
-from app.context import Context
+from app.auth.apikeys import create_key
+from app.core.context import Context
 from app.detection import service
-from app.main import create_app
 from app.synthetic import ingest_world
+from app.web.app import create_app
 from graph import DetectParams
 from tests.app.conftest import small_api_world
 

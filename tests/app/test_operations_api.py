@@ -6,7 +6,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from app.context import Context
+from app.core.context import Context
 from tests.app.conftest import clients_for
 
 

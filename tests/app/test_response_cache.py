@@ -8,13 +8,13 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from app.auth.keys import create_key, revoke_key
-from app.context import Context
-from app.http_cache import CACHED
-from app.ingest.api import make_ingestor
-from app.main import create_app
-from app.observability import REQUESTS
-from app.response_cache import Rendered, ResponseCache
+from app.auth.apikeys import create_key, revoke_key
+from app.cache.etag import CACHED
+from app.cache.store import Rendered, ResponseCache
+from app.core.context import Context
+from app.ingest.service import make_ingestor
+from app.web.app import create_app
+from app.web.observability import REQUESTS
 from tests.app.conftest import assert_redacted_for_viewers
 from tests.helpers import ndjson, request
 

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from app.cli import main
-from app.context import Context
-from app.db import transaction
+from app.core.context import Context
+from app.core.db import transaction
 from app.detection import service
 from app.models import (
     Account,
@@ -22,7 +22,7 @@ from app.models import (
     Observation,
     ObservedValue,
 )
-from app.retention import purge
+from app.ops.retention import purge
 from app.synthetic import ingest_world
 from graph import DetectParams
 from tests.app.conftest import small_api_world

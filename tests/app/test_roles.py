@@ -6,8 +6,8 @@ import time
 
 from fastapi.testclient import TestClient
 
-from app.context import Context
-from app.main import create_app
+from app.core.context import Context
+from app.web.app import create_app
 from tests.app.conftest import ROLES
 
 # (method, path) -> the lowest role admitted; None = no key needed (health checks only)

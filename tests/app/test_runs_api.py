@@ -6,11 +6,11 @@ import time
 
 from fastapi.testclient import TestClient
 
-from app.auth.keys import create_key
-from app.context import Context
+from app.auth.apikeys import create_key
+from app.core.context import Context
 from app.detection import service
-from app.main import create_app
 from app.synthetic import ingest_world
+from app.web.app import create_app
 from graph import DetectParams
 from graph.synthetic.world import WorldParams, generate_world, scaled_networks
 

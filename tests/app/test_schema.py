@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 
 from app.cli import main
-from app.db import (
+from app.core.db import (
     SQLITE_PAGE_SIZE,
     SchemaError,
     check_schema,
@@ -47,7 +47,7 @@ def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
 
 
 def test_commands_refuse_a_database_without_schema(empty_db_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     monkeypatch.setenv("HYDRASCOPE_DATABASE_URL", empty_db_url)
     monkeypatch.setenv("HYDRASCOPE_SECRET_KEY", "x" * 32)

@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 class SchemaError(RuntimeError):
@@ -132,9 +132,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception. Every commit is a
-    new data version (app.changes.bump_data), which is how the API's response caches learn
+    new data version (app.core.changes.bump_data), which is how the API's response caches learn
     that what they rendered may be out of date."""
-    from app.changes import bump_data
+    from app.core.changes import bump_data
 
     session = factory()
     try:

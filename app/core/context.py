@@ -8,9 +8,9 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import Settings, get_settings
-from app.db import check_schema, make_engine, session_factory
-from app.ingest.keys import Hasher
+from app.core.config import Settings, get_settings
+from app.core.db import check_schema, make_engine, session_factory
+from app.core.hashing import Hasher
 
 
 @dataclass

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from app.context import Context
-from app.db import SchemaError, check_schema
+from app.core.context import Context
+from app.core.db import SchemaError, check_schema
 
 router = APIRouter(tags=["health"])
 

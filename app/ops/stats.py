@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app import changes
+from app.core import changes
 from app.detection import repository as runs
 from app.ingest.repository import table_counts
 

@@ -7,14 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import __version__, problems
+from app import __version__
 from app.auth.keycache import KeyCache
 from app.auth.ratelimit import RateLimiter
-from app.cached_responses import CachedResponses
-from app.context import Context, default_context
-from app.observability import RequestContext, configure_logging
-from app.response_cache import ResponseCache
-from app.versions import VersionReader
+from app.cache.middleware import CachedResponses
+from app.cache.store import ResponseCache
+from app.cache.version import VersionReader
+from app.core import errors
+from app.core.context import Context, default_context
+from app.web.observability import AccessLog, configure_logging
 
 
 def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> FastAPI:
@@ -46,25 +47,30 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     app.state.export_limiter = RateLimiter(
         settings.export_rate_per_minute, max(1, settings.export_rate_per_minute // 2)
     )
-    problems.install(app)
-    problems.add_openapi_schema(app)
-    app.add_middleware(CachedResponses, state=app.state)  # inside RequestContext: logged
-    app.add_middleware(RequestContext)
+    errors.install(app)
+    errors.add_openapi_schema(app)
+    app.add_middleware(CachedResponses, state=app.state)  # inside AccessLog: logged
+    app.add_middleware(AccessLog)
 
-    from app import console, health, metrics
+    from app import console
     from app.accounts import router as accounts_router
     from app.clusters import router as clusters_router
+    from app.detection import router as runs_router
     from app.exports import router as exports_router
     from app.ingest import router as ingest_router
-    from app.runs import router as runs_router
+    from app.ops import router as ops_router
+    from app.reviews import router as reviews_router
+    from app.web import health, metrics
 
     # routes are matched in order: the most requested first
     app.include_router(clusters_router.router)
+    app.include_router(reviews_router.router)
     app.include_router(accounts_router.router)
     app.include_router(health.router)
     app.include_router(ingest_router.router)
     app.include_router(exports_router.router)
     app.include_router(runs_router.router)
+    app.include_router(ops_router.router)
     app.include_router(metrics.router)
     app.include_router(console.router)
     return app

@@ -1,6 +1,6 @@
 """GET /metrics: Prometheus text format (any API key; Prometheus sends it as a bearer token).
 
-HTTP request counts and latencies come from the middleware in app/observability.py; cluster
+HTTP request counts and latencies come from the middleware in app/web/observability.py; cluster
 and run gauges are read from the database at scrape time, so every worker reports the same.
 With several uvicorn workers, set PROMETHEUS_MULTIPROC_DIR to aggregate the HTTP metrics.
 """
@@ -16,11 +16,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 
+from app.auth.apikeys import Principal
 from app.auth.deps import require
-from app.auth.keys import Principal
-from app.context import Context
+from app.core.context import Context
+from app.core.errors import AUTHENTICATED
 from app.models import Cluster, DetectionRun
-from app.problems import AUTHENTICATED
 
 router = APIRouter(tags=["operations"])
 

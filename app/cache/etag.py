@@ -6,7 +6,6 @@ are byte-identical (a viewer's redacted detail and a reviewer's full one differ)
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from fastapi import Request, Response
@@ -15,9 +14,10 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.context import Context
-from app.response_cache import Rendered, ResponseCache, response_key
-from app.versions import VersionReader
+from app.cache.store import Rendered, ResponseCache, response_key
+from app.cache.version import VersionReader
+from app.core.context import Context
+from app.core.etags import body_etag, matches
 
 CACHED = Counter(
     "hydrascope_response_cache_lookups_total",
@@ -25,27 +25,6 @@ CACHED = Counter(
     ["result"],
 )
 HITS, MISSES = CACHED.labels("hit"), CACHED.labels("miss")
-
-
-def body_etag(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-
-
-def model_etag(model: BaseModel) -> str:
-    return body_etag(model.model_dump_json().encode())
-
-
-def matches(header: str | None, tag: str) -> bool:
-    """If-None-Match / If-Match comparison: ``*`` or any listed tag (W/ prefix ignored)."""
-    if header is None:
-        return False
-    wanted = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in wanted or tag in wanted
-
-
-def cached_json(request: Request, model: BaseModel, *, max_age: int = 0) -> Response:
-    """``model`` as JSON with its ETag, or 304 when the client already holds that version."""
-    return cached_body(request, model.model_dump_json().encode(), max_age=max_age)
 
 
 def cached_body(request: Request, body: bytes, *, max_age: int = 0) -> Response:
@@ -61,10 +40,10 @@ async def rendered(
     role: str = "viewer",
 ) -> Response:
     """``build(session)`` as JSON with its ETag (or 304), served from the process's response
-    cache while the database's data version is unchanged (see app.response_cache); only a
+    cache while the database's data version is unchanged (see app.cache.store); only a
     miss renders, in the threadpool. ``personal`` says whether the caller's role sees
     personal values (it is part of the cache key); ``role`` is the role the route requires
-    (app.cached_responses serves the body again only to keys that have it)."""
+    (app.cache.middleware serves the body again only to keys that have it)."""
     ctx: Context = request.app.state.ctx
     cache: ResponseCache | None = getattr(request.app.state, "responses", None)
     if cache is None or not cache.enabled:
@@ -72,7 +51,7 @@ async def rendered(
         return _respond(request, body, body_etag(body), 0)
     versions: VersionReader = request.app.state.versions
     version = request.scope.get("state", {}).get("data_version")
-    if version is None:  # not read by app.cached_responses for this request
+    if version is None:  # not read by app.cache.middleware for this request
         version = await versions.current()
     key = response_key(request.scope, personal)
     hit = cache.get(key, version)

@@ -13,19 +13,13 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from prometheus_client import Counter, Histogram
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -79,7 +73,7 @@ def _route(scope: Scope) -> str:
     return str(path) if path else "unmatched"
 
 
-class RequestContext:
+class AccessLog:
     """ASGI middleware: request id, access log line, metrics."""
 
     def __init__(self, app: ASGIApp) -> None:

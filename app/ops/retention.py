@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.audit import record
+from app.core.audit import record
 from app.detection.repository import latest_completed_run
 from app.models import (
     Account,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.models import ChangeCounter
 
 FEED = "clusters"
-DATA = "data"  # every committed unit of work: the response caches' version (app.response_cache)
+DATA = "data"  # every committed unit of work: the response caches' version (app.cache.store)
 
 _BUMP_DATA = (
     update(ChangeCounter)

@@ -1,8 +1,8 @@
 """Rendered GET bodies, kept per server process and valid for one data version.
 
-Every committed unit of work (:func:`app.db.transaction`: ingest batches, detection runs,
+Every committed unit of work (:func:`app.core.db.transaction`: ingest batches, detection runs,
 review decisions, purges) adds one to the database's data version in the same transaction
-(:func:`app.changes.bump_data`). A request first reads that number (one primary-key read),
+(:func:`app.core.changes.bump_data`). A request first reads that number (one primary-key read),
 then serves the body rendered under the same number, or renders and keeps it. A body is
 therefore never older than the newest commit the request could have seen, in every worker
 process, and a reviewer who just saved a decision reads it back at once from any worker.
@@ -25,7 +25,7 @@ from typing import Any
 class Rendered:
     body: bytes
     etag: str
-    role: str = "viewer"  # the role the route requires (app.cached_responses checks it)
+    role: str = "viewer"  # the role the route requires (app.cache.middleware checks it)
     route: Any = None  # the route that rendered it (its template labels logs and metrics)
 
 

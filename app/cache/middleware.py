@@ -1,7 +1,7 @@
 """ASGI middleware: answer a GET from the response cache before routing and validation.
 
 A body is in the cache only after its route rendered it with a 200 for the same path and
-query string (app.http_cache.rendered), so parameters were validated then and the key says
+query string (app.cache.etag.rendered), so parameters were validated then and the key says
 the same request again. What still runs for every request: the API key (from the key cache;
 a key not in it goes the normal way, which authenticates and fills it), the data version,
 the role the route asked for, the key's rate limit (charged here only for answers served
@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from app.auth.deps import bearer_token
-from app.http_cache import HITS, matches
-from app.observability import ASGIApp, Receive, Scope, Send
-from app.problems import TooManyRequests
-from app.response_cache import response_key
+from app.cache.etag import HITS
+from app.cache.store import response_key
+from app.core.errors import TooManyRequests
+from app.core.etags import matches
 
 
 class CachedResponses:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import record
+from app.core.audit import record
 from app.models import ApiKey
 
 ROLES = ("viewer", "reviewer", "admin")

@@ -1,4 +1,4 @@
-"""The data version (app.changes.DATA), read from the event loop for the response cache.
+"""The data version (app.core.changes.DATA), read from the event loop for the response cache.
 
 A cached answer costs one read of this number and nothing else, so how it is read matters:
 through a SQLAlchemy session in the threadpool it was measured at 18% of a worker's CPU plus
@@ -20,10 +20,10 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from app.changes import DATA_VERSION, data_version
-from app.context import Context
+from app.core.changes import DATA_VERSION, data_version
+from app.core.context import Context
 
-# the same statement as app.changes.data_version, as text for psycopg's own connection
+# the same statement as app.core.changes.data_version, as text for psycopg's own connection
 _SQL = str(DATA_VERSION.compile(compile_kwargs={"literal_binds": True}))
 
 
