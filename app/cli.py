@@ -12,9 +12,12 @@ from typing import IO, Any, BinaryIO
 import click
 import orjson
 
+from app.auth.apikeys import ROLES
 from app.core.config import ConfigError
 from app.core.context import Context, default_context
 from app.core.db import SchemaError
+from app.exports.formats import EXPORT_FORMATS, REDACTIONS
+from graph.types import ENGINES
 
 
 def _ctx(check_schema: bool = True) -> Context:
@@ -249,7 +252,7 @@ def apikey() -> None:
 
 
 @apikey.command("create")
-@click.option("--role", type=click.Choice(["viewer", "reviewer", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", required=True, help="Who or what uses the key.")
 def apikey_create(role: str, name: str) -> None:
     """Create a key and print it, alone on stdout: it is shown only this once."""
@@ -302,13 +305,13 @@ def apikey_revoke(key_id: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["bundle", "graphml", "gexf", "stix", "misp", "html", "pdf"]),
+    type=click.Choice(EXPORT_FORMATS),
     default="bundle",
     show_default=True,
 )
 @click.option(
     "--redaction",
-    type=click.Choice(["internal", "shareable"]),
+    type=click.Choice(REDACTIONS),
     default="internal",
     show_default=True,
     help="shareable: for other companies (no clear personal data).",
@@ -436,7 +439,7 @@ def _detect_params(ctx: Context, engine: str | None, resolution: float | None, s
 @main.command()
 @click.option(
     "--engine",
-    type=click.Choice(["leiden-cpm", "leiden", "igraph-multilevel", "louvain"]),
+    type=click.Choice(ENGINES),
     default=None,
     help="Community detection engine (default leiden-cpm).",
 )

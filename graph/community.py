@@ -23,7 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-ENGINES = ("leiden-cpm", "leiden", "igraph-multilevel", "louvain")
+from graph.types import ENGINES
+
 DEFAULT_ENGINE = "leiden-cpm"
 DEFAULT_RESOLUTION = {"leiden-cpm": 0.08, "leiden": 1.0, "igraph-multilevel": 1.0, "louvain": 1.0}
 

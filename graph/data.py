@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from graph.types import ACTIVITY_WINDOW_SECONDS
+
 
 @dataclass(frozen=True)
 class Accounts:
@@ -42,7 +44,7 @@ class Activity:
     window: np.ndarray  # int64
     template: np.ndarray  # int64
     n: np.ndarray  # int64
-    window_seconds: int = 600
+    window_seconds: int = ACTIVITY_WINDOW_SECONDS
 
 
 @dataclass(frozen=True)

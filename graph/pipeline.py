@@ -13,7 +13,7 @@ from graph.build import AccountGraph, BuildParams, build_graph
 from graph.community import DEFAULT_ENGINE, DEFAULT_RESOLUTION, detect_communities
 from graph.data import DetectionInput
 from graph.explain import Display, explain
-from graph.scoring import ClusterTable, breakdown, cluster_table, load_weights
+from graph.scoring import ClusterTable, breakdown, cluster_table, load_weights, logistic
 
 DEFAULT_THRESHOLD = 0.5
 MAX_EDGES_KEPT = 200
@@ -98,8 +98,7 @@ def run_detection(
     table = cluster_table(inp, g, labels, min_size=p.min_cluster_size)
     weights = load_weights()
     contrib = breakdown(table.features, weights)
-    z = contrib.sum(axis=1).to_numpy()
-    scores = 1.0 / (1.0 + np.exp(-z))
+    scores = logistic(contrib)
     t = stage("scoring", t)
     say("explaining")
     explanations = explain(inp, g, labels, table, scores, contrib, display=display)

@@ -199,10 +199,15 @@ def breakdown(features: pd.DataFrame, weights: dict[str, float] | None = None) -
     return out
 
 
+def logistic(contributions: pd.DataFrame) -> np.ndarray:
+    """The score in [0, 1] of each row of a :func:`breakdown` (its sum is the log-odds)."""
+    z = contributions.sum(axis=1).to_numpy()
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 def score(features: pd.DataFrame, weights: dict[str, float] | None = None) -> np.ndarray:
     """Logistic score in [0, 1] from cluster features."""
-    z = breakdown(features, weights).sum(axis=1).to_numpy()
-    return 1.0 / (1.0 + np.exp(-z))
+    return logistic(breakdown(features, weights))
 
 
 def _members(cl: np.ndarray, k: int) -> list[np.ndarray]:

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Literal, get_args
+
+#: Community detection engines (graph.community runs them; the CLI and settings offer them).
+Engine = Literal["leiden-cpm", "leiden", "igraph-multilevel", "louvain"]
+ENGINES: tuple[str, ...] = get_args(Engine)
+
+#: Requests are counted per account, template and window of this many seconds: short enough
+#: that orchestrated bursts stand out, long enough that a window row summarises many requests.
+ACTIVITY_WINDOW_SECONDS = 600
 
 
 class Kind(IntEnum):

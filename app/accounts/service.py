@@ -23,7 +23,7 @@ from app.accounts.schemas import (
 from app.core.errors import NotFound
 from app.core.timestamps import aware, from_epoch
 from graph.build import kind_name
-from graph.types import Kind
+from graph.types import ACTIVITY_WINDOW_SECONDS, Kind
 
 # observed values that do not identify a person: shown to every role
 PUBLIC_KINDS = frozenset({Kind.USER_AGENT, Kind.TEMPLATE, Kind.MODEL})
@@ -42,7 +42,11 @@ def _membership(r: Any) -> Membership:
 
 
 def lookup(
-    session: Session, account_id: str, *, personal: bool, window_seconds: int = 600
+    session: Session,
+    account_id: str,
+    *,
+    personal: bool,
+    window_seconds: int = ACTIVITY_WINDOW_SECONDS,
 ) -> AccountView:
     a = repo.account(session, account_id)
     if a is None:

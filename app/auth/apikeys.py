@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from app.core.audit import record
 from app.models import ApiKey
 
-ROLES = ("viewer", "reviewer", "admin")
+Role = Literal["viewer", "reviewer", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
 RANK = {r: i for i, r in enumerate(ROLES)}
 
 

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.types import ACTIVITY_WINDOW_SECONDS
+
 # Keys that appear in docs, examples or compose files: never acceptable outside dev mode.
 KNOWN_WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "hydrascope-dev"})
 DEV_SECRET = "hydrascope-dev-insecure-key-do-not-use-in-production"
@@ -54,7 +56,7 @@ class Settings(BaseSettings):
     ingest_workers: int = Field(default=2, ge=0, le=64, description="CLI ingest worker processes")
     ingest_max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     prompt_samples_per_template: int = Field(default=5, ge=0, le=100)
-    activity_window_seconds: int = Field(default=600, ge=10, le=86_400)
+    activity_window_seconds: int = Field(default=ACTIVITY_WINDOW_SECONDS, ge=10, le=86_400)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one JSON object per line (with request_id)"

@@ -68,11 +68,6 @@ class TooManyRequests(Problem):
     title = "Too many requests"
 
 
-class ServiceUnavailable(Problem):
-    status = 503
-    title = "Service unavailable"
-
-
 class ProblemDoc(BaseModel):
     """RFC 9457 problem details: every error this API returns has this shape."""
 

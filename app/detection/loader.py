@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from app.detection.values import attribute_text, bin_postcode_text, derived_key
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
 from graph.types import Kind
 
@@ -27,12 +27,6 @@ ACCOUNT_KEY_KINDS = {
 def _epoch(series: pd.Series) -> np.ndarray:
     ts = pd.to_datetime(series, utc=True, format="mixed")
     return ts.dt.tz_convert(None).to_numpy().astype("datetime64[s]").astype(np.int64)
-
-
-def derived_key(text_: str) -> int:
-    return int.from_bytes(
-        hashlib.blake2b(text_.encode(), digest_size=8).digest(), "little", signed=True
-    )
 
 
 def load_input(
@@ -77,7 +71,10 @@ def load_input(
             )
         )
     attrs = [
-        (i, f"{k}={v}") for i, d in enumerate(acc["attributes"]) if d for k, v in _json(d).items()
+        (i, attribute_text(k, v))
+        for i, d in enumerate(acc["attributes"])
+        if d
+        for k, v in _json(d).items()
     ]
     if attrs:
         attr_keys = [derived_key(s) for _, s in attrs]
@@ -102,7 +99,7 @@ def load_input(
     )
     bp = pm[pm["bin"].notna() & pm["billing_postcode"].notna()]
     bp_text = [
-        f"BIN {b}, postcode {c}" for b, c in zip(bp["bin"], bp["billing_postcode"], strict=True)
+        bin_postcode_text(b, c) for b, c in zip(bp["bin"], bp["billing_postcode"], strict=True)
     ]
     bp_keys = [derived_key(t) for t in bp_text]
     derived.update({(int(Kind.BIN_POSTCODE), k): t for k, t in zip(bp_keys, bp_text, strict=True)})

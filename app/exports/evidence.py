@@ -19,7 +19,9 @@ from app import __version__
 from app.clusters import repository as clusters_repo
 from app.clusters.service import get_cluster
 from app.core.timestamps import aware, from_epoch
-from app.detection.loader import ACCOUNT_KEY_KINDS, LINK_OBSERVATION_KINDS, derived_key
+from app.detection.loader import ACCOUNT_KEY_KINDS, LINK_OBSERVATION_KINDS
+from app.detection.values import attribute_text, bin_postcode_text, derived_key
+from app.exports.formats import REDACTIONS
 from app.exports.redact import Redactor
 from app.models import (
     Account,
@@ -32,7 +34,6 @@ from app.models import (
 from graph.types import Kind
 
 _CHUNK = 2000
-REDACTIONS = ("internal", "shareable")
 
 
 @dataclass
@@ -85,7 +86,7 @@ def _member_values(
                 if v is not None and (int(kind), int(v)) in wanted:
                     held[row.id].add((int(kind), int(v)))
             for k, v in (row.attributes or {}).items():
-                key = (int(Kind.ATTRIBUTE), derived_key(f"{k}={v}"))
+                key = (int(Kind.ATTRIBUTE), derived_key(attribute_text(k, v)))
                 if key in wanted:
                     held[row.id].add(key)
         q = select(
@@ -100,7 +101,7 @@ def _member_values(
             if bn is not None:
                 pay.append((int(Kind.BILLING_NAME), int(bn)))
             if bin_ and pc:
-                pay.append((int(Kind.BIN_POSTCODE), derived_key(f"BIN {bin_}, postcode {pc}")))
+                pay.append((int(Kind.BIN_POSTCODE), derived_key(bin_postcode_text(bin_, pc))))
             held[a].update(p for p in pay if p in wanted)
         obs_kinds = [int(k) for k in LINK_OBSERVATION_KINDS if int(k) in kinds]
         if obs_kinds:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth.apikeys import Principal
@@ -11,11 +9,10 @@ from app.auth.deps import require
 from app.auth.ratelimit import RateLimiter
 from app.core.context import Context
 from app.core.errors import AUTHENTICATED
+from app.exports.formats import ExportFormat, Redaction
 from app.exports.service import export
 
 router = APIRouter(prefix="/v1/clusters", tags=["exports"])
-
-ExportFormat = Literal["bundle", "graphml", "gexf", "stix", "misp", "html", "pdf"]
 
 
 @router.get(
@@ -48,7 +45,7 @@ def export_cluster(
     request: Request,
     cluster_id: str,
     format: ExportFormat = Query("bundle"),  # the public parameter name
-    redaction: Literal["internal", "shareable"] = Query("internal"),
+    redaction: Redaction = Query("internal"),
     who: Principal = Depends(require("reviewer")),
 ) -> Response:
     limiter: RateLimiter | None = getattr(request.app.state, "export_limiter", None)

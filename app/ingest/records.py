@@ -101,7 +101,6 @@ class RequestRecord(TypedDict):
 
 Record = Annotated[AccountRecord | PaymentMethodRecord | RequestRecord, Field(discriminator="type")]
 RECORDS = TypeAdapter(list[Record])
-RECORD_TYPES = ("account", "payment_method", "request")
 
 
 def json_schema() -> dict[str, Any]:

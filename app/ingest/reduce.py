@@ -1,8 +1,9 @@
 """Reduce request records to what detection needs.
 
 Per request only a few dictionary look-ups and the template skeleton run in Python; the
-grouping into per-account observations, activity windows and usage totals is done by pandas
-on whole columns. See docs/architecture.md, "How request logs are reduced".
+grouping into per-account observations, activity windows and usage totals runs on whole NumPy
+columns (app.ingest.grouping: factorized keys, bincount). See docs/architecture.md,
+"How request logs are reduced".
 """
 
 from __future__ import annotations

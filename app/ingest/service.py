@@ -37,6 +37,7 @@ from app.ingest.prepare import (
 from app.ingest.reader import line_blocks, line_spans, maybe_gunzip, plain_file_path
 from app.ingest.reduce import aggregate
 from app.ingest.validate import RecordError
+from graph.types import ACTIVITY_WINDOW_SECONDS
 
 ERRORS_SHOWN = 20
 
@@ -87,7 +88,7 @@ class Ingestor:
         *,
         batch_lines: int = 50_000,
         commit_lines: int = 1_000_000,
-        window_seconds: int = 600,
+        window_seconds: int = ACTIVITY_WINDOW_SECONDS,
         samples_per_template: int = 5,
         strict: bool = False,
         workers: int = 0,
