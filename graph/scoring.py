@@ -130,7 +130,8 @@ def cluster_table(
     tgroup = _group_keys(act.template[m], g.template_group)
     frame = pd.DataFrame({"c": act_cl[m], "t": tgroup, "n": act.n[m]})
     frame = frame[frame["t"] != 0]
-    sig = frame["t"].map(g.group_signature).fillna("")
+    # as objects: with no signature group at all, map() would give floats
+    sig = frame["t"].map(g.group_signature).astype(object).fillna("")
     total = np.bincount(frame["c"], weights=frame["n"], minlength=k)
     kinds = {}
     for name in ("reasoning", "agentic", "grading"):

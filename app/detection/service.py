@@ -18,20 +18,17 @@ import numpy as np
 from sqlalchemy import update
 
 from app import __version__
-from app.core import changes
 from app.core.context import Context
 from app.core.db import transaction
 from app.detection import display as display_mod
 from app.detection import repository as repo
 from app.detection.loader import load_input
-from app.models import Cluster, ClusterEdge, ClusterMember, ClusterSnapshot, DetectionRun
-from graph import DetectParams, match_clusters, run_detection
+from app.detection.persist import save_run
+from app.models import DetectionRun
+from graph import DetectParams, run_detection
 from graph.data import DetectionInput
-from graph.pipeline import DetectionResult, peak_rss_mib
+from graph.pipeline import peak_rss_mib
 from graph.scoring import WEIGHTS_FILE
-
-SAMPLES_PER_TEMPLATE = 3
-REGROWTH_STATUSES = ("confirmed", "actioned")
 
 
 class RunInProgress(RuntimeError):
@@ -156,8 +153,12 @@ def execute_run(
         digest = input_digest(inp)
         say("saving clusters")
         t1 = time.perf_counter()
-        summary = _persist(ctx, run_id, inp, result, digest, load_counts)
-        summary["counts"]["peak_rss_mib"] = peak_rss_mib()
+        ids = inp.accounts.ids
+        runner = _runner()
+        counts = save_run(
+            ctx, run_id, ids, result, digest=digest, counts=load_counts, runner=runner
+        )
+        counts["peak_rss_mib"] = peak_rss_mib()
         timings = {
             "load": round(load_s, 3),
             **result.timings,
@@ -166,7 +167,7 @@ def execute_run(
         }
         with transaction(ctx.sessions) as s:
             s.execute(update(DetectionRun).where(DetectionRun.id == run_id).values(timings=timings))
-        return {"run_id": run_id, "timings": timings, **summary}
+        return {"run_id": run_id, "timings": timings, "counts": counts}
     except BaseException as exc:
         reason = (
             "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
@@ -189,152 +190,3 @@ def detect(
     ctx: Context, params: DetectParams, progress: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
     return execute_run(ctx, start_run(ctx, params), params, progress)
-
-
-def _persist(
-    ctx: Context,
-    run_id: str,
-    inp: DetectionInput,
-    result: DetectionResult,
-    digest: str,
-    load_counts: dict[str, Any],
-) -> dict[str, Any]:
-    ids = inp.accounts.ids
-    now = datetime.now(UTC)
-    member_ids = [ids[c.members].tolist() for c in result.clusters]
-    with transaction(ctx.sessions) as s:
-        changes.lock(s)  # reviews wait for this commit; the feed sees it whole
-        prev_run = repo.latest_completed_run(s)
-        previous = repo.run_members(s, prev_run.id) if prev_run else {}
-        taken = repo.all_cluster_ids(s)
-        cluster_ids, lineage, gone = match_clusters(previous, member_ids, taken=taken)
-        existing = repo.existing_clusters(s, cluster_ids)
-        templates = sorted(
-            {int(t["template_key"]) for c in result.clusters for t in c.explanation["templates"]}
-        )
-        samples = repo.prompt_samples(s, templates, SAMPLES_PER_TEMPLATE)
-
-        new_rows: list[dict[str, Any]] = []
-        snapshots: list[dict[str, Any]] = []
-        members: list[dict[str, Any]] = []
-        edges: list[dict[str, Any]] = []
-        regrown = 0
-        touched: list[Cluster] = []
-        for c, cid, members_list, lin in zip(
-            result.clusters, cluster_ids, member_ids, lineage, strict=True
-        ):
-            for t in c.explanation["templates"]:
-                t["samples"] = samples.get(int(t["template_key"]), [])
-            prev_members = set(previous.get(cid, ()))
-            gained = sorted(set(members_list) - prev_members) if cid in previous else []
-            lost = sorted(prev_members - set(members_list)) if cid in previous else []
-            lin = {**lin, "gained": len(gained), "lost": len(lost)}
-            old = existing.get(cid)
-            if old is None:
-                new_rows.append(
-                    {
-                        "id": cid,
-                        "created_run_id": run_id,
-                        "last_run_id": run_id,
-                        "status": "new",
-                        "tags": [],
-                        "score": c.score,
-                        "flagged": c.flagged,
-                        "size": len(members_list),
-                        "regrown": False,
-                        "gone": False,
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-            else:
-                changed = (
-                    old.gone
-                    or abs(old.score - c.score) > 1e-9
-                    or old.flagged != c.flagged
-                    or old.size != len(members_list)
-                    or bool(gained)
-                    or bool(lost)
-                )
-                grew = bool(gained) and old.status in REGROWTH_STATUSES
-                regrown += grew
-                old.last_run_id = run_id
-                old.score, old.flagged, old.size, old.gone = (
-                    c.score,
-                    c.flagged,
-                    len(members_list),
-                    False,
-                )
-                if grew:
-                    old.regrown = True
-                    lin["regrowth"] = gained[:50]
-                if changed:
-                    old.version += 1
-                    old.updated_at = now
-                    old.gone_reason, old.successors = None, None
-                    touched.append(old)
-            snapshots.append(
-                {
-                    "run_id": run_id,
-                    "cluster_id": cid,
-                    "score": c.score,
-                    "flagged": c.flagged,
-                    "size": len(members_list),
-                    "signals": c.signals,
-                    "summary": c.explanation["summary"],
-                    "explanation": c.explanation,
-                    "lineage": lin,
-                }
-            )
-            members.extend(
-                {"run_id": run_id, "cluster_id": cid, "account_id": a, "strength": float(st)}
-                for a, st in zip(members_list, c.strength, strict=True)
-            )
-            edges.extend(
-                {
-                    "run_id": run_id,
-                    "cluster_id": cid,
-                    "source": ids[a],
-                    "target": ids[b],
-                    "weight": w,
-                    "families": fam,
-                }
-                for a, b, w, fam in c.edges
-            )
-        numbers = iter(changes.take(s, len(new_rows) + len(touched) + len(gone)))
-        for row, seq in zip(new_rows, numbers, strict=False):
-            row["change_seq"] = seq
-        for old, seq in zip(touched, numbers, strict=False):
-            old.change_seq = seq
-        gone_rows = [
-            {"b_id": cid, "b_seq": next(numbers), "b_reason": g["kind"], "b_into": g["into"]}
-            for cid, g in sorted(gone.items())
-        ]
-        repo.bulk_insert(s, Cluster, new_rows)
-        s.flush()
-        repo.bulk_insert(s, ClusterSnapshot, snapshots)
-        repo.bulk_insert(s, ClusterMember, members)
-        repo.bulk_insert(s, ClusterEdge, edges)
-        repo.mark_gone(s, gone_rows, run_id, now)
-        counts = {
-            **load_counts,
-            **result.counts,
-            "runner": _runner(),
-            "new_clusters": len(new_rows),
-            "gone_clusters": len(gone),
-            "regrown_clusters": regrown,
-        }
-        s.execute(
-            update(DetectionRun)
-            .where(DetectionRun.id == run_id)
-            .values(
-                status="completed",
-                finished_at=now,
-                input_digest=digest,
-                counts=counts,
-                progress=None,
-            )
-        )
-    repo.refresh_statistics(ctx.engine)
-    return {"counts": counts}

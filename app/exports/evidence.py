@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app import __version__
 from app.clusters import repository as clusters_repo
+from app.clusters.schemas import ClusterDetail
 from app.clusters.service import get_cluster
 from app.core.timestamps import aware, from_epoch
 from app.detection.loader import ACCOUNT_KEY_KINDS, LINK_OBSERVATION_KINDS
@@ -138,11 +139,42 @@ def collect(
         raise ValueError(f"redaction must be one of {', '.join(REDACTIONS)}")
     r = Redactor(redaction == "shareable", keyed)
     detail = get_cluster(session, cluster_id, personal=True)
-    run_id = detail.run_id
     explanation = dict(detail.explanation)
+    evidence, values, wanted = _shown_values(explanation, r)
+    explanation["evidence"] = evidence
+    for t in explanation.get("templates", []):
+        t["samples"] = [r.prompt(s) for s in t.get("samples", [])]
+    members_rows = _all_members(session, detail.run_id, cluster_id)
+    ids = [a for a, _ in members_rows]
+    members = _members(session, members_rows, r)
+    edges = _edges(session, detail.run_id, cluster_id, _member_values(session, ids, set(wanted)))
+    if r.shareable:
+        explanation.pop("regrowth", None)
+    return Evidence(
+        export_id=f"exp_{uuid.uuid4().hex[:16]}",
+        redaction=redaction,
+        exported_by=exported_by if not r.shareable else "hydrascope",
+        exported_at=datetime.now(UTC),
+        service_version=__version__,
+        cluster=_cluster(detail, explanation, r),
+        explanation=explanation,
+        members=members,
+        edges=[_edge(e, wanted, r) for e in edges],
+        run=_provenance(session, detail.run_id),
+        history=_history(detail, r),
+        values=values,
+    )
 
-    # evidence values (redacted), and the (kind, key) pairs to look for on edges
-    wanted: dict[tuple[int, int], dict[str, Any]] = {}
+
+Wanted = dict[tuple[int, int], dict[str, Any]]
+
+
+def _shown_values(
+    explanation: dict[str, Any], r: Redactor
+) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]], Wanted]:
+    """The explanation's evidence values as shown (redacted) per family, all of them strongest
+    first, and the (kind, key) pairs to look for on edges."""
+    wanted: Wanted = {}
     evidence: dict[str, list[dict[str, Any]]] = {}
     values: list[dict[str, Any]] = []
     for family, items in (explanation.get("evidence") or {}).items():
@@ -158,27 +190,33 @@ def collect(
                 continue
             wanted[(kind, int(v["value_key"]))] = {"family": family, **shown}
         evidence[family] = out
-    explanation["evidence"] = evidence
-    for t in explanation.get("templates", []):
-        t["samples"] = [r.prompt(s) for s in t.get("samples", [])]
     values.sort(key=lambda v: -float(v.get("weight", 0)) * int(v.get("members", 1)))
+    return evidence, values, wanted
 
-    members_rows = []
+
+def _all_members(session: Session, run_id: str, cluster_id: str) -> list[tuple[str, float]]:
+    """Every member of the cluster in the run with its link strength, in pages."""
+    rows: list[tuple[str, float]] = []
     after = None
     while True:
-        _, page = clusters_repo.page_members(session, run_id, cluster_id, 5000, after)
-        members_rows += page
-        if len(page) < 5000:
-            break
+        _, page = clusters_repo.page_members(session, run_id, cluster_id, _CHUNK, after)
+        rows += page
+        if len(page) < _CHUNK:
+            return rows
         after = page[-1][0]
+
+
+def _members(
+    session: Session, members_rows: list[tuple[str, float]], r: Redactor
+) -> list[dict[str, Any]]:
+    """One row per member: account facts and usage, personal values as the redaction allows."""
     ids = [a for a, _ in members_rows]
     facts: dict[str, Any] = {}
     for i in range(0, len(ids), _CHUNK):
-        part = ids[i : i + _CHUNK]
         q = (
             select(Account, AccountUsage)
             .outerjoin(AccountUsage, AccountUsage.account_id == Account.id)
-            .where(Account.id.in_(part))
+            .where(Account.id.in_(ids[i : i + _CHUNK]))
         )
         for acc, use in session.execute(q):
             facts[acc.id] = (acc, use)
@@ -207,24 +245,37 @@ def collect(
                 device_id=r.personal("device", acc.device_id),
             )
         members.append(m)
+    return members
 
-    held = _member_values(session, ids, set(wanted))
-    edges = []
-    for src, dst, w, fams in clusters_repo.cluster_edges(session, run_id, cluster_id):
-        both = sorted(held.get(src, set()) & held.get(dst, set()))
-        edges.append(
-            {
-                "source": r.account(src),
-                "target": r.account(dst),
-                "weight": round(float(w), 4),
-                "families": fams or {},
-                "shared": [{"kind": wanted[k]["kind"], "value": wanted[k]["value"]} for k in both],
-            }
-        )
 
+def _edges(
+    session: Session, run_id: str, cluster_id: str, held: dict[str, set[tuple[int, int]]]
+) -> list[tuple[str, str, float, dict[str, Any], list[tuple[int, int]]]]:
+    """The run's stored edges of the cluster, each with the evidence values both ends hold."""
+    return [
+        (src, dst, w, fams or {}, sorted(held.get(src, set()) & held.get(dst, set())))
+        for src, dst, w, fams in clusters_repo.cluster_edges(session, run_id, cluster_id)
+    ]
+
+
+def _edge(
+    e: tuple[str, str, float, dict[str, Any], list[tuple[int, int]]], wanted: Wanted, r: Redactor
+) -> dict[str, Any]:
+    src, dst, w, fams, both = e
+    return {
+        "source": r.account(src),
+        "target": r.account(dst),
+        "weight": round(float(w), 4),
+        "families": fams,
+        "shared": [{"kind": wanted[k]["kind"], "value": wanted[k]["value"]} for k in both],
+    }
+
+
+def _provenance(session: Session, run_id: str) -> dict[str, Any]:
+    """The detection run that produced the snapshot: enough to reproduce it."""
     run = session.get(DetectionRun, run_id)
     assert run is not None
-    provenance = {
+    return {
         "id": run.id,
         "status": run.status,
         "started_at": _iso(run.started_at),
@@ -236,7 +287,11 @@ def collect(
         "input_digest": run.input_digest,
         "timings": run.timings,
     }
-    history = [
+
+
+def _history(detail: ClusterDetail, r: Redactor) -> list[dict[str, Any]]:
+    """Review decisions; who decided and why stay internal."""
+    return [
         {
             "at": h.at.isoformat(),
             "from_status": h.from_status,
@@ -245,6 +300,10 @@ def collect(
         }
         for h in detail.history
     ]
+
+
+def _cluster(detail: ClusterDetail, explanation: dict[str, Any], r: Redactor) -> dict[str, Any]:
+    """The cluster's summary; review notes, tags, assignee and lineage detail stay internal."""
     cluster = {
         "id": detail.id,
         "status": detail.status,
@@ -265,18 +324,4 @@ def collect(
     }
     if r.shareable:
         cluster["lineage"] = {"kind": detail.lineage.get("kind")}
-        explanation.pop("regrowth", None)
-    return Evidence(
-        export_id=f"exp_{uuid.uuid4().hex[:16]}",
-        redaction=redaction,
-        exported_by=exported_by if not r.shareable else "hydrascope",
-        exported_at=datetime.now(UTC),
-        service_version=__version__,
-        cluster=cluster,
-        explanation=explanation,
-        members=members,
-        edges=edges,
-        run=provenance,
-        history=history,
-        values=values,
-    )
+    return cluster

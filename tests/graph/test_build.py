@@ -6,37 +6,8 @@ import numpy as np
 
 from graph.build import BuildParams, build_graph, rarity
 from graph.community import detect_communities
-from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
 from graph.types import Family, Kind
-
-
-def make_input(
-    n: int, rows: list[tuple[int, Kind, int]], activity: list[tuple[int, int, int]] = ()
-) -> DetectionInput:  # type: ignore[assignment]
-    created = np.arange(n, dtype=np.int64) * 86_400 * 3 + 1_700_000_000  # no sign-up bursts
-    acc = Accounts(
-        ids=np.array([f"a{i}" for i in range(n)], dtype=object),
-        created=created,
-        org=np.array([None] * n, dtype=object),
-        email_domain=np.array([None] * n, dtype=object),
-        email_shape=np.array([None] * n, dtype=object),
-        requests=np.ones(n, dtype=np.int64),
-        output_tokens=np.zeros(n, dtype=np.int64),
-        first_seen=np.zeros(n, dtype=np.int64),
-    )
-    inc = Incidence(
-        account=np.array([r[0] for r in rows], dtype=np.int32),
-        kind=np.array([int(r[1]) for r in rows], dtype=np.int16),
-        key=np.array([r[2] for r in rows], dtype=np.int64),
-        n=np.ones(len(rows), dtype=np.int64),
-    )
-    act = Activity(
-        account=np.array([a[0] for a in activity], dtype=np.int32),
-        window=np.array([a[1] for a in activity], dtype=np.int64),
-        template=np.array([a[2] for a in activity], dtype=np.int64),
-        n=np.ones(len(activity), dtype=np.int64),
-    )
-    return DetectionInput(acc, inc, act, Templates(np.zeros(0, dtype=np.int64), []))
+from tests.graph.inputs import make_input
 
 
 def edge_weight(g, a: int, b: int) -> float:  # type: ignore[no-untyped-def]
