@@ -35,91 +35,19 @@ def load_input(
     """Everything detection reads, counts for the run record, and the display text of the
     values this loader derived itself (BIN + postcode, attributes)."""
     derived: dict[tuple[int, int], str] = {}
-    acc = _read(
-        conn,
-        (
-            "SELECT a.id, a.created_at, a.org_id, a.email_domain, a.email_shape, a.attributes, "
-            "a.signup_ip_key, a.signup_prefix_key, a.email_key, a.phone_key, a.device_key, "
-            "a.name_key, a.user_agent_key, "
-            "COALESCE(u.requests, 0) AS requests, COALESCE(u.output_tokens, 0) AS output_tokens, "
-            "COALESCE(u.first_seen, 0) AS first_seen "
-            "FROM accounts a LEFT JOIN account_usage u ON u.account_id = a.id ORDER BY a.id"
-        ),
-    )
-    index = pd.Index(acc["id"])
-    accounts = Accounts(
-        ids=acc["id"].to_numpy(dtype=object),
-        created=_epoch(acc["created_at"]) if len(acc) else np.zeros(0, np.int64),
-        org=_objects(acc["org_id"]),
-        email_domain=_objects(acc["email_domain"]),
-        email_shape=_objects(acc["email_shape"]),
-        requests=acc["requests"].to_numpy(dtype=np.int64),
-        output_tokens=acc["output_tokens"].to_numpy(dtype=np.int64),
-        first_seen=acc["first_seen"].to_numpy(dtype=np.int64),
-    )
-    parts: list[pd.DataFrame] = []
-    for col, kind in ACCOUNT_KEY_KINDS.items():
-        m = acc[col].notna()
-        parts.append(
-            pd.DataFrame(
-                {
-                    "a": np.flatnonzero(m),
-                    "kind": int(kind),
-                    "key": acc.loc[m, col].astype("int64").to_numpy(),
-                    "n": 1,
-                }
-            )
-        )
-    attrs = [
-        (i, attribute_text(k, v))
-        for i, d in enumerate(acc["attributes"])
-        if d
-        for k, v in _json(d).items()
-    ]
-    if attrs:
-        attr_keys = [derived_key(s) for _, s in attrs]
-        derived.update(
-            {(int(Kind.ATTRIBUTE), k): s for k, (_, s) in zip(attr_keys, attrs, strict=True)}
-        )
-        parts.append(
-            pd.DataFrame(
-                {"a": [i for i, _ in attrs], "kind": int(Kind.ATTRIBUTE), "key": attr_keys, "n": 1}
-            )
-        )
-
+    acc = _read(conn, _ACCOUNTS_SQL)
+    accounts = _accounts(acc)
+    parts = [*_declared(acc), *_attributes(acc, derived)]
     pm = _read(
         conn,
         "SELECT account_id, fingerprint_key, bin, billing_postcode, billing_name_key "
         "FROM payment_methods",
     )
-    pm["a"] = index.get_indexer(pm["account_id"])
+    pm["a"] = pd.Index(acc["id"]).get_indexer(pm["account_id"])
     pm = pm[pm["a"] >= 0]
-    parts.append(
-        pd.DataFrame({"a": pm["a"], "kind": int(Kind.CARD), "key": pm["fingerprint_key"], "n": 1})
-    )
-    bp = pm[pm["bin"].notna() & pm["billing_postcode"].notna()]
-    bp_text = [
-        bin_postcode_text(b, c) for b, c in zip(bp["bin"], bp["billing_postcode"], strict=True)
-    ]
-    bp_keys = [derived_key(t) for t in bp_text]
-    derived.update({(int(Kind.BIN_POSTCODE), k): t for k, t in zip(bp_keys, bp_text, strict=True)})
-    parts.append(
-        pd.DataFrame({"a": bp["a"], "kind": int(Kind.BIN_POSTCODE), "key": bp_keys, "n": 1})
-    )
-    bn = pm[pm["billing_name_key"].notna()]
-    parts.append(
-        pd.DataFrame(
-            {
-                "a": bn["a"],
-                "kind": int(Kind.BILLING_NAME),
-                "key": bn["billing_name_key"].astype("int64"),
-                "n": 1,
-            }
-        )
-    )
-
-    kinds = ",".join(str(int(k)) for k in LINK_OBSERVATION_KINDS)
+    parts += _payments(pm, derived)
     _account_index_table(conn, acc["id"].tolist())
+    kinds = ",".join(str(int(k)) for k in LINK_OBSERVATION_KINDS)
     obs = _read_by_account(
         conn, "observations", "t.kind, t.value_key, t.n", 4, f"WHERE t.kind IN ({kinds})"
     )
@@ -134,29 +62,96 @@ def load_input(
         n=inc["n"].to_numpy(dtype=np.int64),
     )
     del parts, inc
-    activity = Activity(
-        account=act[0],
-        window=act[1],
-        template=act[2],
-        n=act[3],
-        window_seconds=window_seconds,
+    activity = Activity(act[0], act[1], act[2], act[3], window_seconds=window_seconds)
+    templates = _templates(conn)
+    counts = {
+        "accounts": len(accounts),
+        "incidence_rows": len(incidence.account),
+        "activity_rows": len(activity.account),
+        "templates": len(templates.key),
+        "payment_methods": len(pm),
+    }
+    return DetectionInput(accounts, incidence, activity, templates), counts, derived
+
+
+_ACCOUNTS_SQL = (
+    "SELECT a.id, a.created_at, a.org_id, a.email_domain, a.email_shape, a.attributes, "
+    "a.signup_ip_key, a.signup_prefix_key, a.email_key, a.phone_key, a.device_key, "
+    "a.name_key, a.user_agent_key, "
+    "COALESCE(u.requests, 0) AS requests, COALESCE(u.output_tokens, 0) AS output_tokens, "
+    "COALESCE(u.first_seen, 0) AS first_seen "
+    "FROM accounts a LEFT JOIN account_usage u ON u.account_id = a.id ORDER BY a.id"
+)
+
+
+def _accounts(acc: pd.DataFrame) -> Accounts:
+    """Account columns in account-id order (the row of an account is its index everywhere)."""
+    return Accounts(
+        ids=acc["id"].to_numpy(dtype=object),
+        created=_epoch(acc["created_at"]) if len(acc) else np.zeros(0, np.int64),
+        org=_objects(acc["org_id"]),
+        email_domain=_objects(acc["email_domain"]),
+        email_shape=_objects(acc["email_shape"]),
+        requests=acc["requests"].to_numpy(dtype=np.int64),
+        output_tokens=acc["output_tokens"].to_numpy(dtype=np.int64),
+        first_seen=acc["first_seen"].to_numpy(dtype=np.int64),
     )
+
+
+def _incidence(a: Any, kind: Kind, key: Any) -> pd.DataFrame:
+    """Incidence rows (account row, kind, value key, count 1)."""
+    return pd.DataFrame({"a": a, "kind": int(kind), "key": key, "n": 1})
+
+
+def _declared(acc: pd.DataFrame) -> list[pd.DataFrame]:
+    """The keyed values an account declared at sign-up (IP, email, phone, device...)."""
+    parts = []
+    for col, kind in ACCOUNT_KEY_KINDS.items():
+        m = acc[col].notna()
+        parts.append(
+            _incidence(np.flatnonzero(m), kind, acc.loc[m, col].astype("int64").to_numpy())
+        )
+    return parts
+
+
+def _attributes(acc: pd.DataFrame, derived: dict[tuple[int, int], str]) -> list[pd.DataFrame]:
+    """Declared attributes as derived values; their texts go into ``derived``."""
+    attrs = [
+        (i, attribute_text(k, v))
+        for i, d in enumerate(acc["attributes"])
+        if d
+        for k, v in _json(d).items()
+    ]
+    if not attrs:
+        return []
+    keys = [derived_key(s) for _, s in attrs]
+    derived.update({(int(Kind.ATTRIBUTE), k): s for k, (_, s) in zip(keys, attrs, strict=True)})
+    return [_incidence([i for i, _ in attrs], Kind.ATTRIBUTE, keys)]
+
+
+def _payments(pm: pd.DataFrame, derived: dict[tuple[int, int], str]) -> list[pd.DataFrame]:
+    """Card fingerprints, BIN + billing postcode (derived) and billing names."""
+    bp = pm[pm["bin"].notna() & pm["billing_postcode"].notna()]
+    bp_text = [
+        bin_postcode_text(b, c) for b, c in zip(bp["bin"], bp["billing_postcode"], strict=True)
+    ]
+    bp_keys = [derived_key(t) for t in bp_text]
+    derived.update({(int(Kind.BIN_POSTCODE), k): t for k, t in zip(bp_keys, bp_text, strict=True)})
+    bn = pm[pm["billing_name_key"].notna()]
+    return [
+        _incidence(pm["a"], Kind.CARD, pm["fingerprint_key"]),
+        _incidence(bp["a"], Kind.BIN_POSTCODE, bp_keys),
+        _incidence(bn["a"], Kind.BILLING_NAME, bn["billing_name_key"].astype("int64")),
+    ]
+
+
+def _templates(conn: Connection) -> Templates:
     tpl = _read(
         conn,
         f"SELECT value_key, value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)} "
         "ORDER BY value_key",
     )
-    templates = Templates(
-        key=tpl["value_key"].to_numpy(dtype=np.int64), skeleton=tpl["value"].tolist()
-    )
-    counts = {
-        "accounts": len(accounts),
-        "incidence_rows": len(incidence.account),
-        "activity_rows": len(activity.account),
-        "templates": len(tpl),
-        "payment_methods": len(pm),
-    }
-    return DetectionInput(accounts, incidence, activity, templates), counts, derived
+    return Templates(key=tpl["value_key"].to_numpy(dtype=np.int64), skeleton=tpl["value"].tolist())
 
 
 def _template_incidence(account: np.ndarray, template: np.ndarray, n: np.ndarray) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from app.cli import main
 from app.core.context import Context
 from app.core.db import transaction
 from app.detection import service
+from app.detection.repository import latest_completed_run
 from app.models import (
     Account,
     Activity,
@@ -23,9 +24,7 @@ from app.models import (
     ObservedValue,
 )
 from app.ops.retention import purge
-from app.synthetic import ingest_world
 from graph import DetectParams
-from tests.app.conftest import small_api_world
 
 
 def _count(ctx: Context, model: object) -> int:
@@ -33,9 +32,11 @@ def _count(ctx: Context, model: object) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)  # type: ignore[arg-type]
 
 
-def test_purge_keeps_held_clusters_and_the_latest_run(ctx: Context) -> None:
-    ingest_world(ctx, small_api_world())
-    first = service.detect(ctx, DetectParams(seed=0))
+def test_purge_keeps_held_clusters_and_the_latest_run(ctx: Context, api: object) -> None:
+    # api: the shared small world, ingested and detected once; one more run on top of it
+    with ctx.sessions() as s:
+        first = latest_completed_run(s)
+        assert first is not None
     service.detect(ctx, DetectParams(seed=0))
     with ctx.sessions() as s, s.begin():
         held = s.scalars(
@@ -61,9 +62,7 @@ def test_purge_keeps_held_clusters_and_the_latest_run(ctx: Context) -> None:
         assert obs_accounts <= held_members
         # the first run's snapshots are gone except the held cluster's; the latest run stays
         first_snaps = set(
-            s.scalars(
-                select(ClusterSnapshot.cluster_id).where(ClusterSnapshot.run_id == first["run_id"])
-            )
+            s.scalars(select(ClusterSnapshot.cluster_id).where(ClusterSnapshot.run_id == first.id))
         )
         assert first_snaps == {held}
         referenced = {tuple(r) for r in s.execute(select(Observation.kind, Observation.value_key))}
@@ -77,10 +76,8 @@ def test_purge_keeps_held_clusters_and_the_latest_run(ctx: Context) -> None:
 
 
 def test_purge_of_recent_data_deletes_nothing_and_the_cli_confirms(
-    ctx: Context, cli_env: dict[str, str]
+    ctx: Context, api: object, cli_env: dict[str, str]
 ) -> None:
-    ingest_world(ctx, small_api_world())
-    service.detect(ctx, DetectParams(seed=0))
     before = _count(ctx, Observation)
     # the world's requests are recent: a 3650-day retention keeps everything
     r = CliRunner().invoke(main, ["purge", "--older-than", "3650", "--yes"])
