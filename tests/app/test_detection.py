@@ -55,6 +55,7 @@ def latest_clusters(ctx: Context) -> list[dict[str, Any]]:
         return list(iter_run_clusters(s, run.id))
 
 
+@pytest.mark.slow
 def test_every_planted_network_is_found_whole(detected: Context, world: World) -> None:
     found = [(c["members"], c["score"], c["flagged"]) for c in latest_clusters(detected)]
     m = evaluate(found, dict(world.truth()))
@@ -151,6 +152,7 @@ def small_world() -> World:
     return small_api_world()
 
 
+@pytest.mark.slow
 def test_ids_survive_grown_data_and_regrowth_is_marked(ctx: Context, small_world: World) -> None:
     ingest_world(ctx, small_world)
     service.detect(ctx, DetectParams(seed=0))
@@ -185,6 +187,7 @@ def test_ids_survive_grown_data_and_regrowth_is_marked(ctx: Context, small_world
         assert row is not None and row.regrown and row.status == "confirmed" and row.version >= 2
 
 
+@pytest.mark.slow
 def test_a_failed_run_is_recorded_and_the_previous_results_stay_served(
     ctx: Context, small_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -211,6 +214,7 @@ def test_only_one_run_at_a_time(ctx: Context) -> None:
     assert err.value.run_id == run_id
 
 
+@pytest.mark.slow
 def test_generate_detect_evaluate_commands(cli_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "w"
     r = CliRunner().invoke(
@@ -258,6 +262,7 @@ def test_a_run_whose_process_died_does_not_block_the_next(ctx: Context) -> None:
     assert fresh != dead
 
 
+@pytest.mark.slow
 def test_demo_command_runs_the_whole_flow(
     cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,6 +40,7 @@ def _without_cursor(case: schemathesis.Case) -> schemathesis.Case:
     return case
 
 
+@pytest.mark.slow
 def test_api_conforms_to_its_openapi(fuzz_app: tuple[FastAPI, str]) -> None:
     app, key = fuzz_app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.auth.apikeys import create_key
@@ -25,6 +26,7 @@ def clients(ctx: Context) -> dict[str, TestClient]:
     return out
 
 
+@pytest.mark.slow
 def test_start_a_run_in_the_background_and_follow_it(ctx: Context) -> None:
     ingest_world(
         ctx, generate_world(WorldParams(n_benign=400, seed=2, networks=scaled_networks(1, 0.3)))
