@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: install
-	$(BIN)/ruff check app graph tests benchmarks migrations
-	$(BIN)/ruff format --check app graph tests benchmarks
+	$(BIN)/ruff check app graph worlds tests benchmarks migrations
+	$(BIN)/ruff format --check app graph worlds tests benchmarks
 	$(BIN)/lint-imports
 
 typecheck: install
@@ -26,7 +26,7 @@ typecheck: install
 
 ## Lint, types, doctests and the whole suite (PostgreSQL too when HYDRASCOPE_TEST_POSTGRES_URL is set).
 test: lint typecheck
-	$(BIN)/python -m pytest --doctest-modules graph app/ingest/cards.py tests
+	$(BIN)/python -m pytest --doctest-modules graph worlds app/ingest/cards.py tests
 
 test-fast: install
 	$(BIN)/python -m pytest -x -q -m "not slow" tests

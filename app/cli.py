@@ -531,8 +531,8 @@ def clusters(fmt: str, flagged_only: bool, limit: int | None) -> None:
 @click.option("--seed", type=int, default=7, show_default=True)
 def generate(out_dir: Path, benign: int, days: int, copies: int, scale: float, seed: int) -> None:
     """Write a synthetic platform with planted networks and its ground truth."""
-    from app.synthetic import write_world
-    from graph.synthetic.world import WorldParams, generate_world, scaled_networks
+    from worlds.files import write_world
+    from worlds.world import WorldParams, generate_world, scaled_networks
 
     world = generate_world(
         WorldParams(n_benign=benign, days=days, seed=seed, networks=scaled_networks(copies, scale))
@@ -559,8 +559,8 @@ def evaluate(truth_path: Path, as_json: bool) -> None:
     from app.clusters.repository import iter_run_clusters
     from app.core.db import transaction
     from app.detection.repository import latest_completed_run
-    from app.synthetic import read_truth
     from graph import evaluate as score_against
+    from worlds.files import read_truth
 
     ctx = _ctx()
     try:
@@ -601,8 +601,8 @@ def demo(out_dir: Path, benign: int, seed: int, serve: bool, port: int) -> None:
     from app.core.db import upgrade
     from app.detection.service import detect as run
     from app.ingest.service import make_ingestor
-    from app.synthetic import write_world
-    from graph.synthetic.world import WorldParams, generate_world
+    from worlds.files import write_world
+    from worlds.world import WorldParams, generate_world
 
     out_dir.mkdir(parents=True, exist_ok=True)  # `make demo` keeps its database in here
     ctx = _ctx(check_schema=False)

@@ -12,9 +12,9 @@ from app.core.config import Settings
 from app.core.context import Context
 from app.core.db import upgrade
 from app.detection.loader import load_input
-from app.synthetic import ingest_world
+from app.ingest.service import ingest_world
 from graph.data import DetectionInput
-from graph.synthetic.world import World
+from worlds.world import World
 
 SECRET = "benchmark-secret-key-0123456789abcdef"
 

@@ -44,6 +44,7 @@ from app.core.config import Settings  # noqa: E402
 from app.core.context import Context  # noqa: E402
 from app.core.db import make_engine, upgrade  # noqa: E402
 from app.detection import service  # noqa: E402
+from app.ingest.service import ingest_world  # noqa: E402
 from app.models import (  # noqa: E402
     Account,
     Cluster,
@@ -51,11 +52,10 @@ from app.models import (  # noqa: E402
     ClusterMember,
     ClusterSnapshot,
 )
-from app.synthetic import ingest_world  # noqa: E402
 from benchmarks._report import append_section  # noqa: E402
 from benchmarks._world import SECRET, git_rev, machine, today  # noqa: E402
 from graph import DetectParams  # noqa: E402
-from graph.synthetic.world import WorldParams, generate_world, scaled_networks  # noqa: E402
+from worlds.world import WorldParams, generate_world, scaled_networks  # noqa: E402
 
 DB = "hs_bench_api"
 PY = sys.executable

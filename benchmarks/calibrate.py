@@ -28,7 +28,7 @@ from benchmarks._world import today, world_input
 from graph.build import build_graph
 from graph.community import detect_communities
 from graph.scoring import FEATURES, MITIGATING, WEIGHTS_FILE, cluster_table
-from graph.synthetic.world import NetworkSpec, WorldParams, generate_world
+from worlds.world import NetworkSpec, WorldParams, generate_world
 
 L2 = 0.01
 

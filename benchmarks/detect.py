@@ -33,7 +33,7 @@ from graph import evaluate  # noqa: E402
 from graph.build import build_graph  # noqa: E402
 from graph.community import DEFAULT_RESOLUTION, ENGINES, detect_communities  # noqa: E402
 from graph.scoring import cluster_table, score  # noqa: E402
-from graph.synthetic.world import WorldParams, generate_world, scaled_networks  # noqa: E402
+from worlds.world import WorldParams, generate_world, scaled_networks  # noqa: E402
 
 
 def _prepare(
@@ -165,7 +165,7 @@ def report(results: list[dict[str, object]]) -> str:
     lines = [
         f"### Detection ({today()}, commit {git_rev()})",
         "",
-        f"Machine: {machine()}. Worlds from `graph.synthetic` (seed 2026), one copy of the six "
+        f"Machine: {machine()}. Worlds from `worlds` (seed 2026), one copy of the six "
         "network styles per 20,000 accounts. `hydrascope detect` timed end to end "
         "(database -> persisted clusters), whole process, default engine `leiden-cpm`.",
         "",

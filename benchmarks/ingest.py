@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._measure import run_measured  # noqa: E402
 from benchmarks._world import SECRET, git_rev, machine, today  # noqa: E402
-from graph.synthetic.world import WorldParams, generate_world  # noqa: E402
+from worlds.world import WorldParams, generate_world  # noqa: E402
 
 
 def make_file(path: Path, accounts: int, requests: int) -> dict[str, int]:

@@ -13,12 +13,13 @@ order, while this process writes the previous batch.
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +39,9 @@ from app.ingest.reader import line_blocks, line_spans, maybe_gunzip, plain_file_
 from app.ingest.reduce import aggregate
 from app.ingest.validate import RecordError
 from graph.types import ACTIVITY_WINDOW_SECONDS
+
+if TYPE_CHECKING:
+    from worlds.world import World
 
 ERRORS_SHOWN = 20
 
@@ -284,3 +288,10 @@ def make_ingestor(
         on_error=on_error,
         sqlite_cache_mib=sqlite_cache_mib,
     )
+
+
+def ingest_world(ctx: Context, world: World, *, workers: int = 0) -> IngestSummary:
+    """Load a generated world (``worlds``) through ingest, as its NDJSON would be."""
+    from worlds.files import world_ndjson  # the generator is for demos and tests only
+
+    return make_ingestor(ctx, workers=workers).ingest(io.BytesIO(world_ndjson(world)))

@@ -15,11 +15,11 @@ from sqlalchemy.engine import make_url
 from app.auth.apikeys import create_key
 from app.core.context import Context
 from app.detection import service
-from app.synthetic import ingest_world
+from app.ingest.service import ingest_world
 from app.web.app import create_app
 from graph import DetectParams
-from graph.synthetic.world import World, WorldParams, generate_world, scaled_networks
 from tests.conftest import _pg_admin
+from worlds.world import World, WorldParams, generate_world, scaled_networks
 
 ROLES = ("viewer", "reviewer", "admin")
 

@@ -20,13 +20,14 @@ from app.core.context import Context
 from app.core.db import upgrade
 from app.detection import service
 from app.detection.repository import latest_completed_run
+from app.ingest.service import ingest_world
 from app.models import Cluster, DetectionRun
-from app.synthetic import ingest_world, write_world
 from graph import DetectParams, evaluate
-from graph.synthetic.world import World, WorldParams, generate_world, scaled_networks
 from tests.app.conftest import small_api_world
 from tests.conftest import TEST_SECRET
 from tests.helpers import ndjson
+from worlds.files import write_world
+from worlds.world import World, WorldParams, generate_world, scaled_networks
 
 HARD_NEGATIVES = ("household", "campus", "carrier", "enterprise", "research_lab", "cron")
 
@@ -237,7 +238,7 @@ def test_generate_detect_evaluate_commands(cli_env: dict[str, str], tmp_path: Pa
 
 
 def test_world_files_roundtrip(tmp_path: Path, small_world: World) -> None:
-    from app.synthetic import read_truth
+    from worlds.files import read_truth
 
     data, truth = write_world(small_world, tmp_path)
     assert read_truth(truth) == dict(small_world.truth())

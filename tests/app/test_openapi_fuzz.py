@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from app.auth.apikeys import create_key
 from app.core.context import Context
 from app.detection import service
-from app.synthetic import ingest_world
+from app.ingest.service import ingest_world
 from app.web.app import create_app
 from graph import DetectParams
 from tests.app.conftest import small_api_world

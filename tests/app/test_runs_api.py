@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from app.auth.apikeys import create_key
 from app.core.context import Context
 from app.detection import service
-from app.synthetic import ingest_world
+from app.ingest.service import ingest_world
 from app.web.app import create_app
 from graph import DetectParams
-from graph.synthetic.world import WorldParams, generate_world, scaled_networks
+from worlds.world import WorldParams, generate_world, scaled_networks
 
 
 def clients(ctx: Context) -> dict[str, TestClient]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from graph.signals import prompts
 from graph.signals.prompts import signature, skeleton, template_groups
-from graph.synthetic import text
+from worlds import text
 
 
 @given(st.integers(0, 10**9), st.integers(0, 10**9), st.text(alphabet="abcdef ", max_size=30))
@@ -45,7 +45,7 @@ def test_many_operators_templates_do_not_chain_into_one_group() -> None:
     import numpy as np
 
     from graph.signals.prompts import skeleton, template_groups
-    from graph.synthetic import text
+    from worlds import text
 
     rng = np.random.default_rng(3)
     skels: list[str] = []

@@ -13,7 +13,7 @@ class Block:
                                   'pydantic_settings', 'alembic', 'psycopg'}:
             raise ImportError('blocked: ' + name)
 sys.meta_path.insert(0, Block())
-import graph, graph.pipeline, graph.explain, graph.synthetic, graph.evaluate
+import graph, graph.pipeline, graph.explain, worlds, graph.evaluate
 print('ok')
 """
 

@@ -4,6 +4,6 @@ Used by ``hydrascope generate``, the demo, the tests and the benchmarks. Every r
 draws from one ``numpy.random.Generator`` seeded by the caller.
 """
 
-from graph.synthetic.world import NetworkSpec, WorldParams, generate_world
+from worlds.world import NetworkSpec, WorldParams, generate_world
 
 __all__ = ["NetworkSpec", "WorldParams", "generate_world"]

@@ -1,17 +1,14 @@
-"""Write a synthetic world as contract NDJSON (+ ground truth CSV) and load it through ingest."""
+"""A world as files: contract NDJSON (gzip) and its ground truth CSV, and reading the truth back."""
 
 from __future__ import annotations
 
 import csv
 import gzip
-import io
 from pathlib import Path
 
 import orjson
 
-from app.core.context import Context
-from app.ingest.service import IngestSummary, make_ingestor
-from graph.synthetic.world import World
+from worlds.world import World
 
 
 def world_ndjson(world: World) -> bytes:
@@ -31,10 +28,6 @@ def write_world(world: World, out_dir: Path) -> tuple[Path, Path]:
         w.writerow(["account_id", "label"])
         w.writerows(world.truth())
     return data_path, truth_path
-
-
-def ingest_world(ctx: Context, world: World, *, workers: int = 0) -> IngestSummary:
-    return make_ingestor(ctx, workers=workers).ingest(io.BytesIO(world_ndjson(world)))
 
 
 def read_truth(path: Path) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.synthetic import text
+from worlds import text
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 DAY = 86_400
