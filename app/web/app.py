@@ -52,7 +52,6 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     app.add_middleware(CachedResponses, state=app.state)  # inside AccessLog: logged
     app.add_middleware(AccessLog)
 
-    from app import console
     from app.accounts import router as accounts_router
     from app.clusters import router as clusters_router
     from app.detection import router as runs_router
@@ -60,7 +59,7 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     from app.ingest import router as ingest_router
     from app.ops import router as ops_router
     from app.reviews import router as reviews_router
-    from app.web import health, metrics
+    from app.web import console, health, metrics
 
     # routes are matched in order: the most requested first
     app.include_router(clusters_router.router)

@@ -1,0 +1,18 @@
+"""The console page is served with the API, from this origin only."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from app.core.context import Context
+from app.web.app import create_app
+
+
+def test_console_is_served_and_loads_nothing_from_other_hosts(ctx: Context) -> None:
+    r = TestClient(create_app(ctx)).get("/console")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", r.text), "no other host"
