@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, MetaData, select
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "sample.ndjson"
+SAMPLE = Path(__file__).resolve().parents[1] / "docs" / "samples" / "sample.ndjson"
 
 
 def ndjson(*records: dict[str, Any] | bytes) -> bytes:
