@@ -40,7 +40,27 @@ def _hasher_or_fail(ctx: Context) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group()
+class _Commands(click.Group):
+    """Database failures end a command with one line that names the problem (and never the
+    data involved), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+        from app.core.errors import describe
+
+        try:
+            return super().invoke(ctx)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise click.ClickException(
+                "HYDRASCOPE_DATABASE_URL is not a database URL this service can use "
+                "(sqlite:///path/to/file.db or postgresql://user@host:5432/name)"
+            ) from exc
+        except SQLAlchemyError as exc:
+            raise click.ClickException(describe(exc)) from exc
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="hydrascope")
 def main() -> None:
     """Find coordinated fake-account (Hydra) networks and serve them for review."""

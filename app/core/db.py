@@ -61,6 +61,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_pre_ping", False)
+    # a failed statement's parameters are personal data (names, emails, prompts): errors and
+    # logs name the statement only
+    kwargs.setdefault("hide_parameters", True)
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)  # explanations are large documents
     engine = create_engine(url, future=True, **kwargs)

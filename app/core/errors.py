@@ -136,6 +136,28 @@ def add_openapi_schema(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def describe(exc: BaseException) -> str:
+    """A one-line description of an unexpected error that holds no data values.
+
+    Database errors carry their statement's parameters and, on PostgreSQL, a DETAIL with the
+    failing row (names, emails, prompts): only the error class, the SQLSTATE and the start
+    of the statement are kept. Anything else is named by its type only: a message may quote
+    the input it failed on.
+    """
+    from sqlalchemy.exc import StatementError
+
+    if isinstance(exc, StatementError):
+        orig = exc.orig
+        if not exc.statement:  # connecting failed: its message names host and port, no data
+            first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+            return f"cannot reach the database: {type(orig).__name__}: {first[:200]}"
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        state = f", SQLSTATE {code}" if code else ""
+        statement = " ".join((exc.statement or "").split())[:160]
+        return f"{type(exc).__name__} ({type(orig).__name__}{state}) in: {statement}"
+    return type(exc).__name__
+
+
 def problem_response(
     status: int, title: str, detail: str, instance: str, **extra: Any
 ) -> JSONResponse:

@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import update
+from sqlalchemy.exc import StatementError
 
 from app import __version__
 from app.core.context import Context
 from app.core.db import transaction
+from app.core.errors import describe
 from app.detection import display as display_mod
 from app.detection import repository as repo
 from app.detection.loader import load_input
@@ -170,7 +172,11 @@ def execute_run(
         return {"run_id": run_id, "timings": timings, "counts": counts}
     except BaseException as exc:
         reason = (
-            "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            "interrupted"
+            if isinstance(exc, KeyboardInterrupt)
+            else describe(exc)
+            if isinstance(exc, StatementError)  # never the failing row's values
+            else f"{type(exc).__name__}: {exc}"
         )
         with transaction(ctx.sessions) as s:
             s.execute(

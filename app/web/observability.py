@@ -21,6 +21,8 @@ import orjson
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import describe, problem_response
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("hydrascope.access")
@@ -92,10 +94,12 @@ class AccessLog:
         token = request_id.set(rid)
         status = 500
         started = time.perf_counter()
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
@@ -104,6 +108,19 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # An unexpected error: the client gets a problem document with the request id, the
+            # log gets one line that names the error without its data (app.core.errors.describe).
+            log.error("unhandled error", extra={"fields": {"error": describe(exc)}})
+            if response_started:
+                raise
+            await problem_response(
+                500,
+                "Internal server error",
+                f"an unexpected error; quote request id {rid} to the operator",
+                _route(scope),
+                request_id=rid,
+            )(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = _route(scope)
