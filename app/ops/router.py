@@ -35,7 +35,7 @@ def stats(request: Request, _who: Principal = Depends(require("viewer"))) -> Res
 def audit(
     request: Request,
     limit: int = Query(100, ge=1, le=1000),
-    before_id: int | None = None,
+    before_id: int | None = Query(None, ge=1, le=2**63 - 1),
     _who: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     ctx: Context = request.app.state.ctx

@@ -1,10 +1,22 @@
-"""Review changes a reviewer sends (PATCH /v1/clusters/{id})."""
+"""Review changes a reviewer sends (PATCH /v1/clusters/{id}).
+
+Every free-text field is capped (length, and count for tags), so one request cannot grow a
+cluster's detail without bound; NUL characters are refused (PostgreSQL cannot store them).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.clusters.schemas import Status
+
+MAX_TAGS = 20
+#: a label, not a note: control characters are refused
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
+#: free text; newlines and tabs allowed, NUL refused
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
 class ReviewUpdate(BaseModel):
@@ -18,7 +30,16 @@ class ReviewUpdate(BaseModel):
     )
 
     status: Status | None = None
-    assignee: str | None = Field(None, max_length=128)
-    notes: str | None = Field(None, max_length=20_000)
-    tags: list[str] | None = Field(None, max_length=50)
-    note: str | None = Field(None, max_length=5_000, description="Why; kept in the review history")
+    assignee: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f]*$")] | None = Field(
+        None, max_length=128, description="Who works the cluster; null unassigns"
+    )
+    notes: Text | None = Field(None, max_length=20_000)
+    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS)
+    note: Text | None = Field(None, max_length=5_000, description="Why; kept in the review history")
+
+    @model_validator(mode="after")
+    def _no_null_status_or_tags(self) -> ReviewUpdate:
+        for name in ("status", "tags"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null (leave it out to keep it unchanged)")
+        return self

@@ -15,6 +15,7 @@ from app.cache.store import ResponseCache
 from app.cache.version import VersionReader
 from app.core import errors
 from app.core.context import Context, default_context
+from app.web.nul_guard import NulGuard
 from app.web.observability import AccessLog, configure_logging
 
 
@@ -50,6 +51,7 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     errors.install(app)
     errors.add_openapi_schema(app)
     app.add_middleware(CachedResponses, state=app.state)  # inside AccessLog: logged
+    app.add_middleware(NulGuard)  # inside AccessLog: logged
     app.add_middleware(AccessLog)
 
     from app.accounts import router as accounts_router
