@@ -6,6 +6,7 @@ when that call finds errors are the failing records set aside and the rest valid
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -63,6 +64,24 @@ def _reason(err: Any) -> str:
     return _REASONS.get(err["type"], str(err["msg"]).removeprefix("Value error, "))
 
 
+# An escaped NUL (\u0000) that is not itself an escaped backslash followed by "u0000".
+_ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _without_nul(line: bytes) -> bytes:
+    r"""The line with every NUL character in its strings replaced by U+FFFD.
+
+    PostgreSQL text cannot hold NUL: one such character made the whole transaction fail and
+    every valid record of it was lost, which let a network keep its own prompts out of the
+    logs. Replacing it keeps the record (and its evidence) and stores the same on both
+    databases. Raw NUL bytes are not JSON and are refused as malformed lines.
+
+    >>> _without_nul(rb'{"a": "x\u0000y", "b": "\\u0000"}')
+    b'{"a": "x\\ufffdy", "b": "\\\\u0000"}'
+    """
+    return _ESCAPED_NUL.sub(rb"\1\\ufffd", line)
+
+
 def validate_chunk(lines: list[bytes], first_line: int) -> ValidChunk:
     """Validate ``lines`` (line ``first_line`` is the first); blank lines are skipped."""
     out = ValidChunk()
@@ -76,6 +95,8 @@ def validate_chunk(lines: list[bytes], first_line: int) -> ValidChunk:
     out.read = len(kept)
     if not kept:
         return out
+    if any(b"\\u0000" in b for b in kept):
+        kept = [_without_nul(b) for b in kept]
 
     refused = _refuse_card_numbers(kept, numbers, out.errors)
 
