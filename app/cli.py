@@ -401,11 +401,10 @@ def export_key(public_out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
 def stats(as_json: bool) -> None:
     """Counts of stored data and of the latest detection run's clusters."""
-    from app.core.db import transaction
     from app.ops.stats import collect
 
     ctx = _ctx()
-    with transaction(ctx.sessions) as session:
+    with ctx.sessions() as session:  # a read: no commit, so servers' caches stay valid
         data = collect(session)
     if as_json:
         click.echo(orjson.dumps(data))
@@ -432,12 +431,16 @@ def purge(days: int, dry_run: bool, yes: bool) -> None:
     ctx = _ctx()
     window = ctx.settings.activity_window_seconds
     if not dry_run and not yes:
-        with transaction(ctx.sessions) as s:
+        with ctx.sessions() as s:  # a preview commits nothing
             plan = run_purge(s, days, actor=_cli_actor(), window_seconds=window, dry_run=True)
         click.echo(orjson.dumps(plan, option=orjson.OPT_INDENT_2).decode(), err=True)
         click.confirm("delete these rows?", abort=True, err=True)
-    with transaction(ctx.sessions) as s:
-        out = run_purge(s, days, actor=_cli_actor(), window_seconds=window, dry_run=dry_run)
+    if dry_run:
+        with ctx.sessions() as s:
+            out = run_purge(s, days, actor=_cli_actor(), window_seconds=window, dry_run=True)
+    else:
+        with transaction(ctx.sessions) as s:
+            out = run_purge(s, days, actor=_cli_actor(), window_seconds=window)
     click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
 
 
@@ -501,11 +504,10 @@ def detect(engine: str | None, resolution: float | None, seed: int, as_json: boo
 def clusters(fmt: str, flagged_only: bool, limit: int | None) -> None:
     """The latest completed run's clusters, highest score first."""
     from app.clusters.repository import iter_run_clusters
-    from app.core.db import transaction
     from app.detection.repository import latest_completed_run
 
     ctx = _ctx()
-    with transaction(ctx.sessions) as s:
+    with ctx.sessions() as s:  # a read: no commit
         run = latest_completed_run(s)
         if run is None:
             raise click.ClickException("no completed detection run yet: run `hydrascope detect`")
@@ -577,7 +579,6 @@ def generate(out_dir: Path, benign: int, days: int, copies: int, scale: float, s
 def evaluate(truth_path: Path, as_json: bool) -> None:
     """Precision, recall and benign false-positive rate of the latest run's flagged clusters."""
     from app.clusters.repository import iter_run_clusters
-    from app.core.db import transaction
     from app.detection.repository import latest_completed_run
     from graph import evaluate as score_against
     from worlds.files import read_truth
@@ -587,7 +588,7 @@ def evaluate(truth_path: Path, as_json: bool) -> None:
         truth = read_truth(truth_path)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    with transaction(ctx.sessions) as s:
+    with ctx.sessions() as s:  # a read: no commit
         run = latest_completed_run(s)
         if run is None:
             raise click.ClickException("no completed detection run yet: run `hydrascope detect`")
