@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -122,9 +124,30 @@ class Preparer:
 _WORKER: Preparer | None = None
 
 
-def init_worker(secret: bytes, window_seconds: int, samples_per_template: int) -> None:
+def init_worker(
+    secret: bytes, window_seconds: int, samples_per_template: int, parent: int | None = None
+) -> None:
     global _WORKER
     _WORKER = Preparer(secret, window_seconds, samples_per_template)
+    if parent is not None:
+        _exit_with(parent)
+
+
+#: How often a worker checks that the ingest that started it is still there (seconds).
+PARENT_CHECK_SECONDS = 0.5
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker as soon as ``parent`` is gone (``kill -9`` of an ingest left its
+    workers running). A thread polls the parent pid: portable, and unlike Linux's
+    PR_SET_PDEATHSIG not tied to the thread that happened to start the worker."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def prepare_in_worker(first: int, block: bytes) -> Prepared:

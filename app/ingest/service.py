@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -132,7 +133,7 @@ class Ingestor:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=init_worker,
-            initargs=(self.secret, self.window_seconds, self.samples.limit),
+            initargs=(self.secret, self.window_seconds, self.samples.limit, os.getpid()),
         )
 
     def _parallel(self, pool: ProcessPoolExecutor, source: BinaryIO) -> Iterator[Prepared]:

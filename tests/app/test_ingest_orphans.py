@@ -1,0 +1,75 @@
+"""`kill -9` of an ingest leaves no worker processes behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import account, ndjson, request
+
+pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
+
+
+def _children(pid: int) -> set[int]:
+    out: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+def test_workers_end_when_the_ingest_is_killed(
+    cli_env: dict[str, str], tmp_path: Path, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("process handling does not depend on the database")
+    lines = [account(i) for i in range(200)]
+    lines += [request(f"acct_{i % 200}", id=f"r{i}", prompt=f"q {i}") for i in range(300_000)]
+    data = tmp_path / "big.ndjson"
+    data.write_bytes(ndjson(*lines))
+    env = {**os.environ, **cli_env, "HYDRASCOPE_INGEST_WORKERS": "2"}
+    env["HYDRASCOPE_INGEST_BATCH_LINES"] = "5000"
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "ingest", str(data)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(workers) < 2 and parent.poll() is None:
+        # spawn starts a resource tracker too: workers are the children running app code
+        workers = {
+            c
+            for c in _children(parent.pid)
+            if b"multiprocessing" in Path(f"/proc/{c}/cmdline").read_bytes()
+            and b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()
+        }
+        time.sleep(0.1)
+    assert parent.poll() is None and len(workers) == 2, "the ingest should still be running"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    left = [w for w in workers if _alive(w)]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    assert not left, "workers outlived their ingest"
