@@ -88,8 +88,15 @@ def verify(path: Path, public_key: str | None = None) -> Verdict:
     except (zipfile.BadZipFile, OSError) as exc:
         return Verdict(ok=False, problems=[f"not a readable zip file: {exc}"])
     with z:
-        names = set(z.namelist())
+        all_names = z.namelist()
+        names = set(all_names)
         data = {n: z.read(n) for n in names}
+    # Tools disagree on which of two same-named entries they extract (unzip -n: the first;
+    # Python: the last), so a bundle with one could show a reader other bytes than we checked.
+    dupes = sorted({n for n in all_names if all_names.count(n) > 1})
+    v.problems += [f"{n}: more than one entry with this name" for n in dupes]
+    unsafe = sorted(n for n in names if n.startswith("/") or ".." in n.split("/") or "\\" in n)
+    v.problems += [f"{n}: an entry name that points outside the bundle" for n in unsafe]
     for required in ("manifest.json", "SHA256SUMS"):
         if required not in data:
             return Verdict(ok=False, problems=[f"{required} is missing"])

@@ -7,6 +7,7 @@ import hashlib
 import io
 import shutil
 import subprocess
+import warnings
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -187,6 +188,20 @@ def test_verify_catches_tampering_and_checks_signatures(
     forged.write_bytes(_rezip(plain.read_bytes(), {"members.csv": members + b"x,1\n"}))
     v = verify(forged)
     assert not v.ok and any("members.csv" in p and "altered" in p for p in v.problems)
+
+    # a second members.csv, the altered one first: `unzip -n` would extract that one
+    doubled = tmp_path / "doubled.zip"
+    with (
+        warnings.catch_warnings(),  # zipfile warns of the duplicate name: that is the point
+        zipfile.ZipFile(doubled, "w") as dst,
+        zipfile.ZipFile(plain) as src,
+    ):
+        warnings.simplefilter("ignore", UserWarning)
+        dst.writestr("members.csv", members + b"x,1\n")
+        for n in src.namelist():
+            dst.writestr(n, src.read(n))
+    v = verify(doubled)
+    assert not v.ok and any("members.csv" in p and "more than one" in p for p in v.problems)
 
     # signed: the right key verifies; someone who re-hashes after editing cannot re-sign
     pem = signing.new_private_pem()
