@@ -37,6 +37,8 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
         version=__version__,
         summary="Coordinated fake-account (Hydra) network detection for AI API platforms.",
         lifespan=lifespan,
+        docs_url=None,  # app.web.api_docs serves it without a CDN
+        redoc_url=None,
     )
     app.state.ctx = context
     settings = context.settings
@@ -61,7 +63,7 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     from app.ingest import router as ingest_router
     from app.ops import router as ops_router
     from app.reviews import router as reviews_router
-    from app.web import console, health, metrics
+    from app.web import api_docs, console, health, metrics
 
     # routes are matched in order: the most requested first
     app.include_router(clusters_router.router)
@@ -74,4 +76,5 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     app.include_router(ops_router.router)
     app.include_router(metrics.router)
     app.include_router(console.router)
+    api_docs.install(app)
     return app

@@ -16,3 +16,14 @@ def test_console_is_served_and_loads_nothing_from_other_hosts(ctx: Context) -> N
     csp = r.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "connect-src 'self'" in csp
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", r.text), "no other host"
+
+
+def test_api_docs_load_nothing_from_other_hosts(ctx: Context) -> None:
+    client = TestClient(create_app(ctx))
+    page = client.get("/docs")
+    assert page.status_code == 200
+    refs = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", page.text)
+    assert refs and all(ref.startswith("/") for ref in refs), refs
+    for ref in refs:
+        assert client.get(ref).status_code == 200, ref
+    assert client.get("/redoc").status_code == 404
