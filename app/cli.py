@@ -396,6 +396,28 @@ def export_key(public_out: Path) -> None:
     click.echo(pem, nl=False)
 
 
+# ---------------------------------------------------------------- runs
+@main.group()
+def runs() -> None:
+    """Detection runs: mark one failed when its process is known to be gone."""
+
+
+@runs.command("fail")
+@click.argument("run_id")
+@click.option("--reason", required=True, help="Why (kept on the run and in the audit log).")
+def runs_fail(run_id: str, reason: str) -> None:
+    """Mark a running detection run failed now (a run also fails by itself once it has sent
+    no heartbeat for five minutes)."""
+    from app.detection.service import NotRunning, fail_run
+
+    ctx = _ctx()
+    try:
+        fail_run(ctx, run_id, actor=_cli_actor(), reason=reason)
+    except NotRunning as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"run {run_id} marked failed", err=True)
+
+
 # ---------------------------------------------------------------- stats / schema
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
@@ -481,7 +503,9 @@ def detect(engine: str | None, resolution: float | None, seed: int, as_json: boo
     try:
         out = run(ctx, params, progress=lambda st: click.echo(f"  {st}", err=True))
     except RunInProgress as exc:
-        raise click.ClickException(f"{exc}; wait for it or mark it failed") from exc
+        raise click.ClickException(
+            f"{exc}; wait for it, or if its process is gone: hydrascope runs fail {exc.run_id}"
+        ) from exc
     if as_json:
         click.echo(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
     else:

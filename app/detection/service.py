@@ -7,8 +7,6 @@ run's clusters stay the ones served, since readers always take the latest *compl
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,10 +17,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import StatementError
 
 from app import __version__
+from app.core.audit import record
 from app.core.context import Context
 from app.core.db import transaction
 from app.core.errors import describe
 from app.detection import display as display_mod
+from app.detection import lease
 from app.detection import repository as repo
 from app.detection.loader import load_input
 from app.detection.persist import save_run
@@ -74,42 +74,21 @@ def input_digest(inp: DetectionInput) -> str:
     return h.hexdigest()
 
 
-def _runner() -> dict[str, Any]:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def _alive(runner: dict[str, Any]) -> bool:
-    """False only when we can tell: same host and the process is gone."""
-    if runner.get("host") != socket.gethostname() or not runner.get("pid"):
-        return True
-    try:
-        os.kill(int(runner["pid"]), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def start_run(ctx: Context, params: DetectParams) -> str:
     """Create the run record (status ``running``); refuse if another run is running.
 
-    A run left ``running`` by a process on this host that no longer exists (killed, machine
-    restarted) is marked failed instead of blocking detection forever.
+    A run left ``running`` by a process that died (on this host: its pid is gone; on any host:
+    no heartbeat for ``lease.LEASE_SECONDS``) is marked failed instead of blocking detection
+    forever (app.detection.lease).
     """
     run_id = "run_" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "_" + uuid.uuid4().hex[:6]
     with transaction(ctx.sessions) as s:
         running = repo.running_run(s)
         if running is not None:
-            runner = (running.counts or {}).get("runner", {})
-            if _alive(runner):
+            reason = lease.why_dead(running)
+            if reason is None:
                 raise RunInProgress(running.id)
-            running.status = "failed"
-            running.finished_at = datetime.now(UTC)
-            running.error = (
-                f"the process running it (pid {runner.get('pid')}) ended without finishing"
-            )
-            running.progress = None
+            _mark_failed(running, reason)
         s.add(
             DetectionRun(
                 id=run_id,
@@ -120,17 +99,46 @@ def start_run(ctx: Context, params: DetectParams) -> str:
                 seed=params.seed,
                 code_version=code_version(),
                 timings={},
-                counts={"runner": _runner()},
+                counts={"runner": lease.runner()},
                 progress="starting",
+                heartbeat_at=datetime.now(UTC),
             )
         )
     return run_id
+
+
+class NotRunning(LookupError):
+    """The run does not exist or is not running."""
+
+
+def _mark_failed(run: DetectionRun, reason: str) -> None:
+    run.status = "failed"
+    run.finished_at = datetime.now(UTC)
+    run.error = reason[:2000]
+    run.progress = None
+
+
+def fail_run(ctx: Context, run_id: str, *, actor: str, reason: str) -> None:
+    """Mark a running run failed at once (its process is known to be gone), audited."""
+    with transaction(ctx.sessions) as s:
+        run = repo.get_run(s, run_id)
+        if run is None or run.status != "running":
+            raise NotRunning(f"no running run {run_id!r}")
+        _mark_failed(run, f"marked failed by {actor}: {reason}")
+        record(s, actor, "run.fail", "run", run_id, {"reason": reason})
 
 
 def execute_run(
     ctx: Context, run_id: str, params: DetectParams, progress: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
     """Run detection for a started run; on any failure mark it failed and re-raise."""
+    with lease.heartbeat(ctx.engine, run_id):
+        return _execute(ctx, run_id, params, progress)
+
+
+def _execute(
+    ctx: Context, run_id: str, params: DetectParams, progress: Callable[[str], None] | None
+) -> dict[str, Any]:
 
     def say(stage: str) -> None:
         with transaction(ctx.sessions) as s:
@@ -156,7 +164,7 @@ def execute_run(
         say("saving clusters")
         t1 = time.perf_counter()
         ids = inp.accounts.ids
-        runner = _runner()
+        runner = lease.runner()
         counts = save_run(
             ctx, run_id, ids, result, digest=digest, counts=load_counts, runner=runner
         )

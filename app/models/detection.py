@@ -42,6 +42,8 @@ class DetectionRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     progress: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    # written every HEARTBEAT_SECONDS while the run works (app.detection.lease)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Cluster(Base):
