@@ -47,8 +47,9 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     app.state.responses = ResponseCache(settings.response_cache_mib << 20)
     app.state.versions = versions = VersionReader(context)
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    # the documented allowance: N exports a minute, all N at once if the analyst needs them
     app.state.export_limiter = RateLimiter(
-        settings.export_rate_per_minute, max(1, settings.export_rate_per_minute // 2)
+        settings.export_rate_per_minute, settings.export_rate_per_minute
     )
     errors.install(app)
     errors.add_openapi_schema(app)

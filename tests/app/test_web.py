@@ -1,9 +1,10 @@
-"""The console page is served with the API, from this origin only."""
+"""What the web layer serves besides the API: the console, the API docs, export allowance."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.core.context import Context
@@ -27,3 +28,13 @@ def test_api_docs_load_nothing_from_other_hosts(ctx: Context) -> None:
     for ref in refs:
         assert client.get(ref).status_code == 200, ref
     assert client.get("/redoc").status_code == 404
+
+
+def test_the_export_allowance_is_the_documented_six_a_minute(ctx: Context) -> None:
+    from app.core.errors import TooManyRequests
+
+    limiter = create_app(ctx).state.export_limiter
+    for _ in range(ctx.settings.export_rate_per_minute):
+        limiter.check("key")  # all six at once
+    with pytest.raises(TooManyRequests):
+        limiter.check("key")
