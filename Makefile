@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo
+DEMO_PORT ?= 8000
 export HYDRASCOPE_INGEST_WORKERS ?= 2
 
 .PHONY: install lint typecheck test test-fast demo bench migrate clean
@@ -34,7 +35,7 @@ test-fast: install
 ## Synthetic world -> ingest -> detection -> API and console on 127.0.0.1.
 demo: install
 	HYDRASCOPE_DEV_MODE=1 HYDRASCOPE_DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DIR)/hydrascope.db \
-		$(BIN)/hydrascope demo --dir $(DEMO_DIR) --serve
+		$(BIN)/hydrascope demo --dir $(DEMO_DIR) --serve --port $(DEMO_PORT)
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py

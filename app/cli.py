@@ -192,10 +192,24 @@ def ingest(
         sys.exit(1)
 
 
+#: How often a long command says how far it got when its output is not a terminal.
+PROGRESS_EVERY_SECONDS = 10.0
+
+
 def _run_with_progress(ingestor: Any, fh: BinaryIO, path: str) -> Any:
     """A progress bar by bytes read on a terminal (a line counter for standard input)."""
-    if not sys.stderr.isatty():
-        return ingestor.ingest(fh)
+    if not sys.stderr.isatty():  # a log: a line every PROGRESS_EVERY_SECONDS, no bar
+        import time
+
+        state = {"lines": 0, "next": time.monotonic() + PROGRESS_EVERY_SECONDS}
+
+        def note(n: int) -> None:
+            state["lines"] += n
+            if time.monotonic() >= state["next"]:
+                state["next"] = time.monotonic() + PROGRESS_EVERY_SECONDS
+                click.echo(f"  {path}: {state['lines']:,} lines so far", err=True)
+
+        return ingestor.ingest(fh, progress=note)
     if path == "-":
         seen = {"lines": 0}
 
@@ -245,6 +259,12 @@ def serve(host: str, port: int, workers: int) -> None:
     ctx = _ctx()
     _hasher_or_fail(ctx)
     ctx.close()
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"hydrascope API on http://{shown}:{port}  (console /console, docs /docs; "
+        f"{workers} worker{'s' if workers > 1 else ''}; Ctrl-C stops)",
+        err=True,
+    )
     uvicorn.run(
         "app.web.app:create_app",
         factory=True,
@@ -580,9 +600,13 @@ def generate(out_dir: Path, benign: int, days: int, copies: int, scale: float, s
     from worlds.files import write_world
     from worlds.world import WorldParams, generate_world, scaled_networks
 
+    click.echo(
+        f"generating {benign:,} ordinary accounts over {days} days and the networks...", err=True
+    )
     world = generate_world(
         WorldParams(n_benign=benign, days=days, seed=seed, networks=scaled_networks(copies, scale))
     )
+    click.echo(f"writing {world.n_requests:,} requests to {out_dir}/ ...", err=True)
     data, truth = write_world(world, out_dir)
     click.echo(
         f"{len(world.accounts)} accounts, {len(world.payments)} payment methods, "

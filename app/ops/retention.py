@@ -11,7 +11,8 @@ What goes (all in one transaction, audited with the counts):
 * tombstones (gone clusters) last changed before the cutoff that nobody reviewed.
 
 What stays: anything tied to a cluster under legal hold, meaning a status of in_review,
-confirmed or actioned (its snapshots, members, edges, and its members' accounts and data),
+confirmed or actioned, or flagged and not reviewed yet (its snapshots, members, edges, and its
+members' accounts and data; a dismissed cluster is not held),
 review decisions, the audit log, and request digests (keyed hashes that make re-sends no-ops;
 they carry no time and identify nobody without the secret).
 """
@@ -46,6 +47,15 @@ from graph.types import Kind
 HOLD_STATUSES = ("in_review", "confirmed", "actioned")
 
 
+def held_clusters() -> Any:
+    """Clusters whose evidence stays: under review or decided against, and flagged ones nobody
+    has looked at yet (purging a suspected network before review would destroy the case)."""
+    awaiting_review = and_(
+        Cluster.flagged.is_(True), Cluster.status == "new", Cluster.gone.is_(False)
+    )
+    return or_(Cluster.status.in_(HOLD_STATUSES), awaiting_review)
+
+
 def purge(
     session: Session,
     older_than_days: int,
@@ -60,7 +70,7 @@ def purge(
         raise ValueError("--older-than must be at least 1 day")
     cutoff = (now or datetime.now(UTC)) - timedelta(days=older_than_days)
     epoch = int(cutoff.timestamp())
-    held = select(Cluster.id).where(Cluster.status.in_(HOLD_STATUSES))
+    held = select(Cluster.id).where(held_clusters())
     held_accounts = select(ClusterMember.account_id).where(ClusterMember.cluster_id.in_(held))
     latest = latest_completed_run(session)
     old_runs = select(DetectionRun.id).where(

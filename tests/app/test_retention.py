@@ -43,9 +43,21 @@ def test_purge_keeps_held_clusters_and_the_latest_run(ctx: Context, api: object)
             select(Cluster.id).where(Cluster.flagged.is_(True)).order_by(Cluster.id)
         ).first()
         s.execute(update(Cluster).where(Cluster.id == held).values(status="confirmed"))
-        held_members = set(
-            s.scalars(select(ClusterMember.account_id).where(ClusterMember.cluster_id == held))
+        # held: the confirmed cluster, and the flagged ones nobody reviewed yet
+        awaiting = select(Cluster.id).where(
+            Cluster.flagged.is_(True), Cluster.status == "new", Cluster.gone.is_(False)
         )
+        awaiting_ids = set(s.scalars(awaiting))
+        held_members = set(
+            s.scalars(
+                select(ClusterMember.account_id).where(
+                    (ClusterMember.cluster_id == held) | ClusterMember.cluster_id.in_(awaiting)
+                )
+            )
+        )
+        assert len(held_members) > len(
+            set(s.scalars(select(ClusterMember.account_id).where(ClusterMember.cluster_id == held)))
+        ), "the world has flagged clusters besides the confirmed one"
     accounts_before = _count(ctx, Account)
     # a purge far in the future: everything is older than the cutoff
     later = datetime.now(UTC) + timedelta(days=400)
@@ -57,14 +69,14 @@ def test_purge_keeps_held_clusters_and_the_latest_run(ctx: Context, api: object)
     assert done["deleted"] == plan["would_delete"]
     with ctx.sessions() as s:
         left = set(s.scalars(select(Account.id)))
-        assert left == held_members, "only the held cluster's accounts remain"
+        assert left == held_members, "only the held clusters' accounts remain"
         obs_accounts = set(s.scalars(select(Observation.account_id).distinct()))
         assert obs_accounts <= held_members
-        # the first run's snapshots are gone except the held cluster's; the latest run stays
+        # the first run's snapshots are gone except the held clusters'; the latest run stays
         first_snaps = set(
             s.scalars(select(ClusterSnapshot.cluster_id).where(ClusterSnapshot.run_id == first.id))
         )
-        assert first_snaps == {held}
+        assert held in first_snaps and first_snaps <= {held} | awaiting_ids
         referenced = {tuple(r) for r in s.execute(select(Observation.kind, Observation.value_key))}
         referenced |= {(4, k) for (k,) in s.execute(select(Activity.template_key).distinct())}
         kept_values = {
