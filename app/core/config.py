@@ -54,7 +54,16 @@ class Settings(BaseSettings):
         description="SQLite page cache of a CLI ingest (MiB; 0 = the engine default)",
     )
     ingest_workers: int = Field(default=2, ge=0, le=64, description="CLI ingest worker processes")
-    ingest_max_body_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    ingest_max_body_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024,
+        description="POST /v1/ingest: largest body, counted after decompression (413 beyond)",
+    )
+    ingest_max_line_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="POST /v1/ingest: longest NDJSON line (413 beyond; a record is far smaller)",
+    )
     prompt_samples_per_template: int = Field(default=5, ge=0, le=100)
     activity_window_seconds: int = Field(default=ACTIVITY_WINDOW_SECONDS, ge=10, le=86_400)
     log_level: str = "INFO"

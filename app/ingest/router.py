@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,11 +11,11 @@ from app.auth.apikeys import Principal
 from app.auth.deps import require
 from app.core.context import Context
 from app.core.errors import AUTHENTICATED, PayloadTooLarge, responses
+from app.ingest.body import spool_body
 from app.ingest.records import json_schema
 from app.ingest.service import make_ingestor
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
-_SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 _SCHEMA = json_schema()
 
@@ -39,7 +38,10 @@ _SCHEMA = json_schema()
     },
     responses={
         **AUTHENTICATED,
-        **responses(s413="Body larger than HYDRASCOPE_INGEST_MAX_BODY_BYTES"),
+        **responses(
+            s413="Body (decompressed) larger than HYDRASCOPE_INGEST_MAX_BODY_BYTES, or a line "
+            "longer than HYDRASCOPE_INGEST_MAX_LINE_BYTES"
+        ),
     },
 )
 async def ingest(
@@ -50,15 +52,10 @@ async def ingest(
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {cap} bytes")
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+    spool = await spool_body(
+        request.stream(), max_body=cap, max_line=ctx.settings.ingest_max_line_bytes
+    )
     try:
-        size = 0
-        async for part in request.stream():
-            size += len(part)
-            if size > cap:
-                raise PayloadTooLarge(f"body exceeds the limit of {cap} bytes; nothing was stored")
-            spool.write(part)
-        spool.seek(0)
         ingestor = make_ingestor(ctx, strict=strict, workers=0)
         summary = await run_in_threadpool(ingestor.ingest, spool)  # type: ignore[arg-type]
         return summary.as_dict()

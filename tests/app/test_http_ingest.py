@@ -46,6 +46,40 @@ def test_body_over_the_cap_is_refused_with_a_problem(ctx: Context) -> None:
     assert "1024" in r.json()["detail"]
 
 
+def _stored_accounts(ctx: Context) -> int:
+    from app.ingest import repository
+
+    with ctx.sessions() as s:
+        return repository.table_counts(s)["accounts"]
+
+
+def test_the_cap_counts_decompressed_bytes(ctx: Context) -> None:
+    """A gzip bomb: 10 MB of valid lines in a few KB of gzip, against a 1 MB cap."""
+    ctx.settings.ingest_max_body_bytes = 1 << 20
+    lines = ndjson(*[account(i) for i in range(100_000)])
+    bomb = gzip.compress(lines, compresslevel=9)
+    assert len(bomb) < ctx.settings.ingest_max_body_bytes < len(lines)
+    r = client(ctx).post("/v1/ingest", content=bomb)
+    assert r.status_code == 413 and "after decompression" in r.json()["detail"]
+    assert _stored_accounts(ctx) == 0, "nothing was stored"
+
+
+def test_a_line_over_the_line_cap_is_refused_unread(ctx: Context) -> None:
+    ctx.settings.ingest_max_line_bytes = 64 * 1024
+    huge = ndjson(account(1)) + b'{"type": "account", "id": "' + b"a" * (8 << 20) + b'"}\n'
+    r = client(ctx).post("/v1/ingest", content=gzip.compress(huge))
+    assert r.status_code == 413 and "line 2 is longer" in r.json()["detail"]
+    assert _stored_accounts(ctx) == 0
+
+
+def test_gzip_members_and_broken_gzip(ctx: Context) -> None:
+    c = client(ctx)
+    two = gzip.compress(ndjson(account(1))) + gzip.compress(ndjson(account(2)))
+    assert c.post("/v1/ingest", content=two).json()["accepted"]["account"] == 2
+    r = c.post("/v1/ingest", content=gzip.compress(ndjson(account(3)))[:-12] + b"garbage-tail")
+    assert r.status_code == 400 and "gzip" in r.json()["detail"]
+
+
 def test_health_and_readiness(ctx: Context) -> None:
     c = client(ctx)
     assert c.get("/healthz").json() == {"status": "ok"}
