@@ -2,18 +2,63 @@
 
 The raw line is scanned before it is parsed, so a card number is refused even in a field
 that later validation would reject, and the value itself is never echoed.
+
+What counts as a card number: 13-19 digits that pass the Luhn check **and** start with an
+issuer prefix (IIN) whose card lengths include that length (Visa 4: 13, 16, 19; Mastercard
+51-55 and 2221-2720: 16; Amex 34, 37: 15; ...; see :data:`ISSUERS`). Luhn alone passes one
+number in ten, so long numeric ids (snowflake ids, ``acct_7634586792474``) were refused as
+cards; an identifier is not a card number because it is long.
+
+How it may be written: plain; every digit apart by one space or dash; or in groups of 2-6
+digits with the same 1-3 character separator between them (spaces, dashes, dots, slashes,
+underscores, commas, tabs, newlines, and any Unicode space or dash). Unicode digits (full-width,
+Arabic-Indic, any decimal digit) count as digits, and invisible characters (zero-width space,
+soft hyphen) are ignored.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import cache
 from typing import Any
 
 import orjson
 
-# The exact candidate pattern (a maximal run of digits, spaces and dashes is searched).
-_CANDIDATE_BYTES = re.compile(rb"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
-_CANDIDATE_TEXT = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+#: (first digits, last digits of the prefix range, card lengths), by issuer.
+ISSUERS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("4", "4", (13, 16, 19)),  # Visa
+    ("51", "55", (16,)),  # Mastercard
+    ("2221", "2720", (16,)),  # Mastercard 2-series
+    ("34", "34", (15,)),  # American Express
+    ("37", "37", (15,)),
+    ("300", "305", (14, 16, 17, 18, 19)),  # Diners Club
+    ("36", "36", (14, 15, 16, 17, 18, 19)),
+    ("38", "39", (16, 17, 18, 19)),
+    ("6011", "6011", (16, 17, 18, 19)),  # Discover
+    ("644", "649", (16, 17, 18, 19)),
+    ("65", "65", (16, 17, 18, 19)),
+    ("622126", "622925", (16, 17, 18, 19)),
+    ("62", "62", (16, 17, 18, 19)),  # UnionPay
+    ("81", "82", (16, 17, 18, 19)),  # UnionPay, RuPay
+    ("3528", "3589", (16, 17, 18, 19)),  # JCB
+    ("50", "50", tuple(range(12, 20))),  # Maestro
+    ("56", "58", tuple(range(12, 20))),
+    ("60", "60", tuple(range(12, 20))),  # Maestro, RuPay
+    ("63", "63", tuple(range(12, 20))),
+    ("67", "67", tuple(range(12, 20))),
+    ("2200", "2204", (16, 17, 18, 19)),  # Mir
+    ("9792", "9792", (16,)),  # Troy
+    ("1", "1", (15,)),  # UATP
+)
+
+# A candidate in ASCII-folded text: plain, every digit apart, or separated groups.
+_CANDIDATE = re.compile(
+    rb"(?<![0-9])(?:[0-9]{13,19}"
+    rb"|[0-9](?:[ -][0-9]){12,18}"
+    rb"|[0-9]{2,6}(?P<sep>[ \-./_,]{1,3})[0-9]{2,6}(?:(?P=sep)[0-9]{2,6}){1,7})(?![0-9])"
+)
+_NOT_DIGIT = re.compile(rb"[^0-9]")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -33,52 +78,176 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _is_pan(candidate: str) -> bool:
-    digits = candidate.replace(" ", "").replace("-", "")
-    return 13 <= len(digits) <= 19 and luhn_ok(digits)
+def issuer_fits(digits: str) -> bool:
+    """Whether some issuer's prefix starts ``digits`` with a card length of ``len(digits)``.
+
+    >>> issuer_fits("4111111111111111"), issuer_fits("1234567890123456789")
+    (True, False)
+    """
+    n = len(digits)
+    return any(n in lengths and low <= digits[: len(low)] <= high for low, high, lengths in ISSUERS)
 
 
-def text_has_pan(text: str) -> bool:
-    return any(_is_pan(m.group()) for m in _CANDIDATE_TEXT.finditer(text))
+def is_pan(digits: str) -> bool:
+    """A card number: 13-19 digits, an issuer prefix that fits the length, and Luhn."""
+    return 13 <= len(digits) <= 19 and issuer_fits(digits) and luhn_ok(digits)
 
 
-# bytes.translate maps digits, spaces and dashes to b"1" and everything else to b"0": a
-# card number needs 13 such bytes in a row, which bytes.find spots at memchr speed (the
-# character-class regex this replaces cost more per line than parsing the JSON).
-_RUN_TABLE = bytes(49 if chr(b) in "0123456789 -" else 48 for b in range(256))
-_RUN_13 = b"1" * 13
-_RUN_END = re.compile(rb"[^1]")
-# A JSON escape of a digit, space or dash (\u0034, \u0020, \u002d) hides a number from the
-# byte scan; lines that have one are also checked after parsing.
-_ESCAPED = re.compile(rb"\\u00(?:3[0-9]|2[0dD])")
-
-
-def blob_pan_offsets(blob: bytes) -> list[int]:
-    """Byte offsets in ``blob`` where a Luhn-valid 13-19 digit number starts."""
-    out: list[int] = []
-    marks = blob.translate(_RUN_TABLE)
-    pos = marks.find(_RUN_13)
-    while pos >= 0:
-        stop = _RUN_END.search(marks, pos)
-        end = stop.start() if stop else len(marks)
-        segment = blob[pos:end]  # a maximal run of digits, spaces and dashes
-        if len(segment) - segment.count(b" ") - segment.count(b"-") >= 13:
-            out.extend(
-                pos + m.start()
-                for m in _CANDIDATE_BYTES.finditer(segment)
-                if _is_pan(m.group().decode("ascii"))
-            )
-        pos = marks.find(_RUN_13, end)
+def _candidate_pans(ascii_text: bytes) -> list[int]:
+    """Starts of card numbers in ASCII text. A form with separators is at least 16 characters
+    long (four groups of four and the like; three groups of a 13-digit number are not)."""
+    out = []
+    for m in _CANDIDATE.finditer(ascii_text):
+        written = m.group()
+        if len(written) < 16 and not written.isdigit():
+            continue
+        if is_pan(_NOT_DIGIT.sub(b"", written).decode("ascii")):
+            out.append(m.start())
     return out
 
 
-def has_escaped_digits(data: bytes) -> bool:
+@cache
+def _fold_table() -> dict[int, Any]:
+    """Unicode -> ASCII for the scan: decimal digits to 0-9, spaces to ' ', dashes to '-',
+    invisible format characters dropped, full-width punctuation to its ASCII form."""
+    table: dict[int, Any] = {9: " ", 10: " ", 13: " "}
+    for cp in range(0x80, 0x20000):
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        if cat == "Nd":
+            table[cp] = str(unicodedata.digit(ch))
+        elif cat == "Zs":
+            table[cp] = " "
+        elif cat == "Pd":
+            table[cp] = "-"
+        elif cat == "Cf":
+            table[cp] = None
+    for full, plain in zip("，．／＿－", ",./_-", strict=True):
+        table[ord(full)] = plain
+    return table
+
+
+def _fold(text: str) -> bytes:
+    return text.translate(_fold_table()).encode("ascii", "replace")
+
+
+def text_has_pan(text: str) -> bool:
+    """Whether a (parsed) string holds a card number in any of the ways it may be written."""
+    if text.isascii():
+        folded = text.encode("ascii")
+    elif _THIRTEEN_DIGITS.search(text) is None:  # C-speed: most text has no such run
+        return False
+    else:
+        folded = _fold(text)
+    return bool(_candidate_pans(folded.translate(_CONTROL_TO_SPACE)))
+
+
+# 13 (Unicode) decimal digits with at most six other characters between neighbours: every way
+# of writing a card number has this, so text without it needs no folding.
+_THIRTEEN_DIGITS = re.compile(r"(?:\d\D{0,6}){12}\d")
+
+
+_CONTROL_TO_SPACE = bytes(32 if b in (9, 10, 13) else b for b in range(256))
+
+# bytes.translate maps digits and separators to b"1" and everything else to b"0": a card
+# number needs 13 such bytes in a row, which bytes.find spots at memchr speed (the
+# character-class regex this replaces cost more per line than parsing the JSON).
+_RUN_TABLE = bytes(49 if chr(b) in "0123456789 -./_," else 48 for b in range(256))
+_DIGIT_TABLE = bytes(49 if chr(b) in "0123456789" else 48 for b in range(256))
+# 13 digits in a row (plain), or 16 digits and separators (the shortest written form with
+# separators; IPv4 addresses, at most 15, never start the slower look)
+_RUN_13 = b"1" * 13
+_RUN_16 = b"1" * 16
+_RUN_END = re.compile(rb"[^1]")
+# A JSON escape (\u0034, \u00a0, ...) can hide a digit or separator from the byte scan; lines
+# that have one are also checked after parsing, as are lines with non-ASCII text.
+_ESCAPED = re.compile(rb"\\u")
+
+
+def _unescape_whitespace(blob: bytes) -> bytes:
+    """JSON's \\t, \\n and \\r escapes as two spaces (same length: offsets still match)."""
+    if b"\\" not in blob:
+        return blob
+    return blob.replace(b"\\t", b"  ").replace(b"\\n", b"  ").replace(b"\\r", b"  ")
+
+
+def blob_pan_offsets(blob: bytes) -> list[int]:
+    """Byte offsets in ``blob`` where a card number written in ASCII starts."""
+    scan = _unescape_whitespace(blob)
+    marks = scan.translate(_RUN_TABLE)
+    runs: set[int] = set()  # starts of maximal digit-and-separator runs worth a look
+    digits = scan.translate(_DIGIT_TABLE)
+    for found, need in ((digits, _RUN_13), (marks, _RUN_16)):
+        pos = found.find(need)
+        while pos >= 0:
+            start = marks.rfind(b"0", 0, pos) + 1
+            runs.add(start)
+            stop = _RUN_END.search(marks, pos)
+            pos = found.find(need, stop.start() if stop else len(found))
+    out: list[int] = []
+    for start in sorted(runs):
+        stop = _RUN_END.search(marks, start)
+        segment = scan[start : stop.start() if stop else len(scan)]
+        out.extend(start + off for off in _candidate_pans(segment))
+    return out
+
+
+def _digitish_chars() -> list[str]:
+    """The non-ASCII characters that can be (part of) a written card number: decimal digits
+    of every script, spaces, dashes and invisible format characters."""
+    return [
+        chr(cp)
+        for cp in range(0x80, 0x20000)
+        if unicodedata.category(chr(cp)) in ("Nd", "Zs", "Pd", "Cf")
+    ] + list("／＿－")  # not the full-width comma and stop: CJK text is full of them
+
+
+def _utf8_pattern(chars: list[str]) -> tuple[re.Pattern[bytes], bytes]:
+    """A bytes regex matching the UTF-8 of any of ``chars``, nested by byte (a trie: each
+    byte is tested once per level, not once per character), and the bytes that start none of
+    them."""
+    trie: dict[Any, Any] = {}  # byte -> child node; None -> the last bytes ending there
+    for ch in chars:
+        node = trie
+        raw = ch.encode()
+        for byte in raw[:-1]:
+            node = node.setdefault(byte, {})
+        node.setdefault(None, set()).add(raw[-1])
+
+    def pattern(node: dict[Any, Any]) -> bytes:
+        parts = [
+            re.escape(bytes([byte])) + pattern(child)
+            for byte, child in sorted((k, v) for k, v in node.items() if k is not None)
+        ]
+        if None in node:
+            parts.append(b"[" + b"".join(re.escape(bytes([x])) for x in sorted(node[None])) + b"]")
+        return parts[0] if len(parts) == 1 else b"(?:" + b"|".join(parts) + b")"
+
+    leads = {byte for byte in trie if byte is not None}
+    return re.compile(pattern(trie)), bytes(b for b in range(256) if b not in leads)
+
+
+_DIGITISH, _NOT_DIGITISH_LEAD = _utf8_pattern(_digitish_chars())
+
+
+def may_hold_escapes(data: bytes) -> bool:
+    """Whether ``data`` has a JSON \\u escape."""
     return _ESCAPED.search(data) is not None
+
+
+def needs_parsed_check(data: bytes) -> bool:
+    """Whether the byte scan may have missed a number: a JSON escape, or non-ASCII text
+    with a character that may be a digit or separator (:func:`_digitish_chars`)."""
+    if _ESCAPED.search(data) is not None:
+        return True
+    if data.isascii() or not data.translate(None, _NOT_DIGITISH_LEAD):
+        return False  # no byte that starts such a character (C speed, most text stops here)
+    return _DIGITISH.search(data) is not None
 
 
 def parsed_pan_field(line: bytes) -> str | None:
     """The field of a JSON line whose parsed value holds a card number (JSON escapes
-    decoded), or None (also when the line does not parse)."""
+    decoded, Unicode folded), or None (also when the line does not parse)."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -91,12 +260,16 @@ def pan_field(line: bytes) -> str:
     return parsed_pan_field(line) or "(line)"
 
 
+#: Stands in for a key that holds a card number: the key itself is never echoed.
+CARD_KEY = "(a key holding a card number)"
+
+
 def _find(value: Any, path: str) -> str | None:
     if isinstance(value, dict):
         for key, item in value.items():
-            sub = f"{path}.{key}" if path else str(key)
             if text_has_pan(str(key)):
-                return sub
+                return f"{path}.{CARD_KEY}" if path else CARD_KEY
+            sub = f"{path}.{key}" if path else str(key)
             hit = _find(item, sub)
             if hit:
                 return hit

@@ -14,7 +14,13 @@ import numpy as np
 import orjson
 from pydantic import ValidationError
 
-from app.ingest.cards import blob_pan_offsets, has_escaped_digits, pan_field, parsed_pan_field
+from app.ingest.cards import (
+    blob_pan_offsets,
+    may_hold_escapes,
+    needs_parsed_check,
+    pan_field,
+    parsed_pan_field,
+)
 from app.ingest.records import RECORDS
 
 PAN_REASON = "contains a payment card number; the record was refused and the value not stored"
@@ -155,9 +161,11 @@ def _refuse_card_numbers(
         for off in offsets:
             i = int(np.searchsorted(starts, off, side="right")) - 1
             refused.setdefault(i, pan_field(kept[i]))
-    if has_escaped_digits(blob):
+    if not blob.isascii() or may_hold_escapes(blob):
+        # line by line: an ASCII line without escapes is done at once, and a regex pass over
+        # the whole block would cost more than the lines that need it
         for i, line in enumerate(kept):
-            if i not in refused and has_escaped_digits(line):
+            if i not in refused and needs_parsed_check(line):
                 found = parsed_pan_field(line)
                 if found is not None:
                     refused[i] = found

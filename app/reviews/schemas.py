@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.clusters.schemas import Status
 
@@ -29,12 +30,13 @@ class ReviewUpdate(BaseModel):
         },
     )
 
-    status: Status | None = None
+    # null is refused (see below), so the published schema does not offer it
+    status: Status | SkipJsonSchema[None] = None
     assignee: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f]*$")] | None = Field(
         None, max_length=128, description="Who works the cluster; null unassigns"
     )
     notes: Text | None = Field(None, max_length=20_000)
-    tags: list[Tag] | None = Field(None, max_length=MAX_TAGS)
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | SkipJsonSchema[None] = None
     note: Text | None = Field(None, max_length=5_000, description="Why; kept in the review history")
 
     @model_validator(mode="after")
