@@ -229,7 +229,7 @@ def _members(
             "signed_up": _iso(acc.created_at) if acc else None,
             "country": acc.country if acc else None,
             "org_id": r.personal("org", acc.org_id) if acc else None,
-            "email_domain": (acc.email_domain if acc else None),
+            "email_domain": r.email_domain(acc.email_domain) if acc else None,
             "requests": int(use.requests) if use else 0,
             "input_tokens": int(use.input_tokens) if use else 0,
             "output_tokens": int(use.output_tokens) if use else 0,

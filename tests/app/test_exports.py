@@ -34,6 +34,7 @@ from app.models import (
     PaymentMethod,
     PromptSample,
 )
+from graph.signals.identity import FREE_PROVIDERS
 from graph.types import Kind
 from tests.app.conftest import clients_for
 
@@ -61,6 +62,8 @@ def _personal_strings(ctx: Context, cluster_id: str) -> set[str]:
         out: set[str] = set(ids)
         for a in s.scalars(select(Account).where(Account.id.in_(ids))):
             out |= {x for x in (a.email, a.phone, a.name, a.signup_ip, a.device_id) if x}
+            if a.email_domain and a.email_domain not in FREE_PROVIDERS:  # names a company
+                out.add(a.email_domain)
         for p in s.scalars(select(PaymentMethod).where(PaymentMethod.account_id.in_(ids))):
             out |= {x for x in (p.fingerprint, p.billing_name, p.billing_postcode) if x}
         ips = s.execute(
@@ -267,3 +270,28 @@ def test_api_export_needs_reviewer_is_audited_and_limited(api: Clients, ctx: Con
 def test_unknown_redaction_is_refused(api: Clients, redaction: str) -> None:
     r = api["reviewer"].get(f"/v1/clusters/{_farm(api)}/export", params={"redaction": redaction})
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_shareable_text_masks_names_and_streets() -> None:
+    from app.exports.redact import MASK, Redactor
+
+    r = Redactor(True, lambda space, value: hash((space, value)))
+    prompt = (
+        "Hi, my name is Maria Lopez and I live at 14 Calle Mayor Street in Madrid. "
+        "Please explain step by step how to compute 17 * 23."
+    )
+    shown = r.prompt(prompt)
+    for personal in ("maria", "lopez", "calle", "mayor", "madrid", "14"):
+        assert personal not in shown.lower(), (personal, shown)
+    assert MASK in shown and "explain step by step how to compute" in shown
+    template = "dear mr hendricks, the parcel for <n> baker street is late. summarise it."
+    masked = r.value("template", template)
+    assert masked and "hendricks" not in masked and "baker" not in masked
+    assert "the parcel for" in masked and "summarise it" in masked
+    assert r.email_domain("gmail.com") == "gmail.com"
+    assert r.email_domain("acme-corp.example") != "acme-corp.example"
+    internal = Redactor(False, lambda space, value: 0)
+    assert (
+        internal.prompt(prompt) == prompt
+        and internal.email_domain("acme.example") == "acme.example"
+    )
