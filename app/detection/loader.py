@@ -225,7 +225,7 @@ def _read_by_account(
 
 def _objects(series: pd.Series) -> np.ndarray:
     """Strings with None (not NaN) for missing values."""
-    out = series.to_numpy(dtype=object)
+    out = series.to_numpy(dtype=object, copy=True)  # a view can be read-only (copy-on-write)
     out[series.isna().to_numpy()] = None
     return out
 
