@@ -25,6 +25,7 @@ from graph.types import KIND_FAMILY, Family, Kind
 
 N_FAMILIES = len(Family)
 SIGNUP_BURST = 100  # internal kind: accounts created in the same hour, in a burst
+BURST_SIGMAS = 3  # sign-ups per hour are roughly Poisson: 3 standard deviations of noise
 
 # Hard identifiers (a card, a device, a phone, an email, an API key) weigh double: sharing
 # one with many accounts is itself suspicious, unlike sharing an IP.
@@ -214,7 +215,9 @@ def _signup_bursts(inp: DetectionInput, p: BuildParams) -> Incidence:
         .median()
         .to_numpy()
     )
-    threshold = np.maximum(p.burst_min, p.burst_factor * baseline + 3 * np.sqrt(baseline))
+    # a burst: well above the hour's context, and beyond Poisson noise around it
+    noise = BURST_SIGMAS * np.sqrt(baseline)
+    threshold = np.maximum(p.burst_min, p.burst_factor * baseline + noise)
     in_burst = hourly[bucket - lo] >= threshold[bucket - lo]
     acc = np.flatnonzero(in_burst).astype(np.int32)
     return Incidence(

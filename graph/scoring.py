@@ -24,6 +24,7 @@ import pandas as pd
 from graph.build import N_FAMILIES, AccountGraph
 from graph.data import DetectionInput
 from graph.signals.identity import DISPOSABLE_DOMAINS, FREE_PROVIDERS
+from graph.signals.prompts import SIGNATURES
 from graph.types import Family
 
 FAMILY_PRESENT = 0.2  # an edge's family contribution that counts as "this family ties them"
@@ -31,6 +32,12 @@ COVERAGE_STRONG = 0.5  # a family ties the cluster when it reaches half of the m
 MACHINE_SHAPES = ("name+digits", "random", "digits")
 BURST_MIN_SIZE = 5
 DAY = 86_400
+YOUNG_DAYS = 7  # an account whose first request came within a week of sign-up is "young"
+# a family-sized group: a few accounts with ordinary use (a household, a couple)
+FAMILY_MAX_SIZE = 6
+FAMILY_MAX_DISTILL = 0.2  # share of requests that look like distillation
+FAMILY_MAX_LOG_VOLUME = 2  # at most 4x the platform's median requests per account
+LOG_VOLUME_RANGE = (-2, 6)  # volume against the median, clipped to 1/4 .. 64x
 
 FEATURES = (
     "families",  # number of families that reach >= half of the members
@@ -96,19 +103,56 @@ def _burst(created: np.ndarray, cluster: np.ndarray, sizes: np.ndarray) -> np.nd
 def cluster_table(
     inp: DetectionInput, g: AccountGraph, labels: np.ndarray, *, min_size: int = 2
 ) -> ClusterTable:
-    acc = inp.accounts
-    n = len(acc)
+    """The features of every community of at least ``min_size`` members (see ``FEATURES``):
+    how the evidence covers it, how it behaves, and the context that mitigates."""
+    n = len(inp.accounts)
     sizes_all = np.bincount(labels, minlength=int(labels.max()) + 1 if n else 0)
     kept = np.flatnonzero(sizes_all >= min_size)
     remap = np.full(len(sizes_all), -1)
     remap[kept] = np.arange(len(kept))
     cl = remap[labels]  # -1 for accounts outside kept clusters
-    k = len(kept)
     sizes = sizes_all[kept].astype(np.float64)
-    in_cluster = cl >= 0
-    members = _members(cl, k)
+    cov, density, mean_weight = _evidence(g, cl, sizes)
+    distill_kinds, top_template, concentration = _templates(inp, g, cl, len(kept))
+    people = _accounts(inp, cl, sizes)
+    distill = distill_kinds.sum(axis=1).to_numpy()
+    family_sized = (
+        (sizes <= FAMILY_MAX_SIZE)
+        & (distill < FAMILY_MAX_DISTILL)
+        & (people["log_volume"] < FAMILY_MAX_LOG_VOLUME)
+    ).astype(float)
+    families = (cov >= COVERAGE_STRONG).sum(axis=1)
+    feats = pd.DataFrame(
+        {
+            "families": families,
+            **{f"cov_{Family(f).label}": cov[:, f] for f in range(N_FAMILIES)},
+            "log_size": np.where(families >= 2, np.log2(sizes), 0.0),
+            "density": density,
+            "mean_weight": mean_weight,
+            "distill_share": distill,
+            "template_concentration": concentration,
+            "burst": people["burst"],
+            "young_share": people["young_share"],
+            "machine_email": people["machine_email"],
+            "disposable_email": people["disposable_email"],
+            "log_volume": np.clip(people["log_volume"], *LOG_VOLUME_RANGE),
+            "org_consistency": people["org_consistency"],
+            "family_sized": family_sized,
+            "single_family": (families <= 1).astype(float),
+        }
+    )
+    return ClusterTable(
+        kept, _members(cl, len(kept)), feats[list(FEATURES)], distill_kinds, top_template
+    )
 
-    # evidence inside the cluster
+
+def _evidence(
+    g: AccountGraph, cl: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cluster: the share of members each family touches (an intra-cluster edge where
+    the family counts, ``FAMILY_PRESENT``), the edge density and the mean edge weight."""
+    k, n = len(sizes), len(cl)
+    in_cluster = cl >= 0
     intra = (cl[g.src] == cl[g.dst]) & (cl[g.src] >= 0)
     es, ed, ew, ef = g.src[intra], g.dst[intra], g.weight[intra], g.family[intra]
     ec = cl[es]
@@ -122,8 +166,14 @@ def cluster_table(
     n_edges = np.bincount(ec, minlength=k)
     density = n_edges / np.maximum(sizes * (sizes - 1) / 2, 1)
     mean_weight = np.bincount(ec, weights=ew, minlength=k) / np.maximum(n_edges, 1)
+    return cov, density, mean_weight
 
-    # behaviour from the activity table
+
+def _templates(
+    inp: DetectionInput, g: AccountGraph, cl: np.ndarray, k: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Per cluster, from the activity table: the share of requests of each distillation
+    signature, the most used template group and the share of requests it takes."""
     act = inp.activity
     act_cl = cl[act.account]
     m = act_cl >= 0
@@ -134,25 +184,31 @@ def cluster_table(
     sig = frame["t"].map(g.group_signature).astype(object).fillna("")
     total = np.bincount(frame["c"], weights=frame["n"], minlength=k)
     kinds = {}
-    for name in ("reasoning", "agentic", "grading"):
+    for name in SIGNATURES:
         sel = (sig == name).to_numpy()
         kinds[name] = np.bincount(
             frame["c"][sel], weights=frame["n"][sel], minlength=k
         ) / np.maximum(total, 1)
-    distill_kinds = pd.DataFrame(kinds)
     per_t = frame.groupby(["c", "t"], sort=False)["n"].sum().reset_index()
     idx = per_t.groupby("c")["n"].idxmax()
     top_template = np.zeros(k, dtype=np.int64)
     top_share = np.zeros(k)
     top_template[per_t.loc[idx, "c"].to_numpy()] = per_t.loc[idx, "t"].to_numpy()
     top_share[per_t.loc[idx, "c"].to_numpy()] = per_t.loc[idx, "n"].to_numpy()
-    template_concentration = top_share / np.maximum(total, 1)
+    return pd.DataFrame(kinds), top_template, top_share / np.maximum(total, 1)
 
+
+def _accounts(inp: DetectionInput, cl: np.ndarray, sizes: np.ndarray) -> dict[str, np.ndarray]:
+    """Per cluster, from the members' accounts: sign-up burst, new accounts, machine-made and
+    disposable emails, request volume against the platform's median, and org consistency."""
+    acc, k = inp.accounts, len(sizes)
+    n = len(acc)
+    in_cluster = cl >= 0
     created = acc.created
     burst = np.zeros(k)
     if in_cluster.any():
         burst = _burst(created[in_cluster], cl[in_cluster], sizes)
-    young = (acc.first_seen > 0) & (acc.first_seen - created < 7 * DAY)
+    young = (acc.first_seen > 0) & (acc.first_seen - created < YOUNG_DAYS * DAY)
     young_share = np.bincount(cl[in_cluster], weights=young[in_cluster], minlength=k) / sizes
     shapes = pd.Series(acc.email_shape).isin(MACHINE_SHAPES).to_numpy()
     base_machine = shapes.mean() if n else 0.0
@@ -163,32 +219,14 @@ def cluster_table(
     req = acc.requests.astype(np.float64)
     pop_median = float(np.median(req[req > 0])) if (req > 0).any() else 1.0
     vol = _group_median(req[in_cluster], cl[in_cluster], k)
-    log_volume = np.log2(np.maximum(vol, 1) / max(pop_median, 1))
-
-    org_cons = _org_consistency(acc.org, domains, cl, k, sizes) * (1 - burst)
-    distill = distill_kinds.sum(axis=1).to_numpy()
-    family_sized = ((sizes <= 6) & (distill < 0.2) & (log_volume < 2)).astype(float)
-    families = (cov >= COVERAGE_STRONG).sum(axis=1)
-    feats = pd.DataFrame(
-        {
-            "families": families,
-            **{f"cov_{Family(f).label}": cov[:, f] for f in range(N_FAMILIES)},
-            "log_size": np.where(families >= 2, np.log2(sizes), 0.0),
-            "density": density,
-            "mean_weight": mean_weight,
-            "distill_share": distill,
-            "template_concentration": template_concentration,
-            "burst": burst,
-            "young_share": young_share,
-            "machine_email": np.clip(machine - base_machine, 0, 1),
-            "disposable_email": disp,
-            "log_volume": np.clip(log_volume, -2, 6),
-            "org_consistency": org_cons,
-            "family_sized": family_sized,
-            "single_family": (families <= 1).astype(float),
-        }
-    )
-    return ClusterTable(kept, members, feats[list(FEATURES)], distill_kinds, top_template)
+    return {
+        "burst": burst,
+        "young_share": young_share,
+        "machine_email": np.clip(machine - base_machine, 0, 1),
+        "disposable_email": disp,
+        "log_volume": np.log2(np.maximum(vol, 1) / max(pop_median, 1)),
+        "org_consistency": _org_consistency(acc.org, domains, cl, k, sizes) * (1 - burst),
+    }
 
 
 def breakdown(features: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:

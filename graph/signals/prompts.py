@@ -83,6 +83,8 @@ _SIGNATURES: dict[str, re.Pattern[str]] = {
         r"|rate the (answer|response)|on a scale of"
     ),
 }
+#: The distillation signature classes a template can carry.
+SIGNATURES: tuple[str, ...] = tuple(_SIGNATURES)
 
 
 def signature(skel: str) -> str | None:
