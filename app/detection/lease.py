@@ -65,7 +65,9 @@ def heartbeat(engine: Engine, run_id: str, every: float = HEARTBEAT_SECONDS) -> 
     stop = threading.Event()
 
     def beat() -> None:
-        while True:
+        # the run was created with a first beat; after the last, the thread ends without
+        # touching the database again (the engine may be gone by then)
+        while not stop.wait(every):
             try:
                 with engine.begin() as conn:
                     conn.execute(
@@ -75,8 +77,6 @@ def heartbeat(engine: Engine, run_id: str, every: float = HEARTBEAT_SECONDS) -> 
                     )
             except Exception:  # a missed beat is retried; the lease allows ten
                 pass
-            if stop.wait(every):
-                return
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
     thread.start()
