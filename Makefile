@@ -40,6 +40,7 @@ demo: install
 bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/detect.py
+	$(BIN)/python benchmarks/memory.py
 
 migrate: install
 	$(BIN)/hydrascope db upgrade
