@@ -10,6 +10,7 @@ reviews wait for this commit and the feed sees the run whole.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,11 +58,16 @@ def save_run(
     digest: str,
     counts: dict[str, Any],
     runner: dict[str, Any],
+    timings: dict[str, float],
+    started: float,
 ) -> dict[str, Any]:
     """Persist ``result`` as run ``run_id`` and mark it completed; returns the run's counts.
     ``ids`` are the account ids the result's member indices point into; ``runner`` names the
-    process that ran it (host, pid)."""
+    process that ran it (host, pid). ``timings`` (seconds per stage so far) gain, in place, ``persist`` and
+    ``total`` (since ``started``, a ``perf_counter`` reading) and are written in the same update
+    that marks the run completed, so a reader never sees a completed run without them."""
     now = datetime.now(UTC)
+    t_persist = time.perf_counter()
     member_ids = [ids[c.members].tolist() for c in result.clusters]
     with transaction(ctx.sessions) as s:
         changes.lock(s)  # reviews wait for this commit; the feed sees it whole
@@ -103,6 +109,8 @@ def save_run(
             "gone_clusters": len(gone),
             "regrown_clusters": rows.regrown,
         }
+        timings["persist"] = round(time.perf_counter() - t_persist, 3)
+        timings["total"] = round(time.perf_counter() - started, 3)
         s.execute(
             update(DetectionRun)
             .where(DetectionRun.id == run_id)
@@ -112,6 +120,7 @@ def save_run(
                 input_digest=digest,
                 counts=counts,
                 progress=None,
+                timings=timings,
             )
         )
     repo.refresh_statistics(ctx.engine)

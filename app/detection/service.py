@@ -7,6 +7,7 @@ run's clusters stay the ones served, since readers always take the latest *compl
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -147,8 +148,6 @@ def _execute(
             progress(stage)
 
     try:
-        import time
-
         t0 = time.perf_counter()
         say("loading evidence")
         with ctx.engine.connect() as conn:
@@ -162,21 +161,19 @@ def _execute(
             result = run_detection(inp, params, display=display, progress=say)
         digest = input_digest(inp)
         say("saving clusters")
-        t1 = time.perf_counter()
-        ids = inp.accounts.ids
-        runner = lease.runner()
+        timings = {"load": round(load_s, 3), **result.timings}
         counts = save_run(
-            ctx, run_id, ids, result, digest=digest, counts=load_counts, runner=runner
+            ctx,
+            run_id,
+            inp.accounts.ids,
+            result,
+            digest=digest,
+            counts=load_counts,
+            runner=lease.runner(),
+            timings=timings,  # gains persist and total
+            started=t0,
         )
         counts["peak_rss_mib"] = peak_rss_mib()
-        timings = {
-            "load": round(load_s, 3),
-            **result.timings,
-            "persist": round(time.perf_counter() - t1, 3),
-            "total": round(time.perf_counter() - t0, 3),
-        }
-        with transaction(ctx.sessions) as s:
-            s.execute(update(DetectionRun).where(DetectionRun.id == run_id).values(timings=timings))
         return {"run_id": run_id, "timings": timings, "counts": counts}
     except BaseException as exc:
         reason = (

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from app.auth.apikeys import create_key, revoke_key
 from app.cache.etag import CACHED
-from app.cache.store import Rendered, ResponseCache
+from app.cache.store import ENTRY_OVERHEAD, Rendered, ResponseCache
 from app.core.context import Context
 from app.ingest.service import make_ingestor
 from app.web.app import create_app
@@ -85,7 +85,7 @@ def test_ingest_shows_in_an_account_lookup_at_once(
 
 def test_cache_keeps_one_version_and_a_byte_budget() -> None:
     cache = ResponseCache(max_bytes=4000)
-    body = Rendered(b"x" * 900, '"t"')
+    body = Rendered(b"x" * (1000 - ENTRY_OVERHEAD), '"t"')  # costs a quarter of the budget
     for i in range(4):
         cache.put(i, 7, body)
     assert len(cache) == 4 and cache.get(0, 7) is body  # 0 is now the most recent
