@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -18,6 +19,7 @@ from app.core.context import Context, default_context
 from app.core.db import SchemaError
 from app.exports.formats import EXPORT_FORMATS, REDACTIONS
 from graph.types import ENGINES
+from worlds.world import KINDS, STYLES
 
 
 def _ctx(check_schema: bool = True) -> Context:
@@ -583,7 +585,12 @@ def clusters(fmt: str, flagged_only: bool, limit: int | None) -> None:
     help="Directory for world.ndjson.gz and truth.csv.",
 )
 @click.option("--benign", type=click.IntRange(0), default=20_000, show_default=True)
-@click.option("--days", type=click.IntRange(1, 365), default=14, show_default=True)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 365),
+    default=None,
+    help="Days of traffic [default: 14 classic, 28 realistic].",
+)
 @click.option(
     "--copies",
     type=click.IntRange(0),
@@ -595,17 +602,60 @@ def clusters(fmt: str, flagged_only: bool, limit: int | None) -> None:
     "--scale", type=float, default=1.0, show_default=True, help="Network size multiplier."
 )
 @click.option("--seed", type=int, default=7, show_default=True)
-def generate(out_dir: Path, benign: int, days: int, copies: int, scale: float, seed: int) -> None:
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="classic",
+    show_default=True,
+    help="classic: templated prompts, the loud network styles (separable by construction); "
+    "realistic: mostly one-off prompts, more look-alikes, adaptive networks, 28 days.",
+)
+@click.option(
+    "--style",
+    "styles",
+    type=click.Choice(STYLES),
+    multiple=True,
+    help="Plant only these network styles (repeatable; default: all of the kind's styles).",
+)
+def generate(
+    out_dir: Path,
+    benign: int,
+    days: int | None,
+    copies: int,
+    scale: float,
+    seed: int,
+    kind: str,
+    styles: tuple[str, ...],
+) -> None:
     """Write a synthetic platform with planted networks and its ground truth."""
     from worlds.files import write_world
-    from worlds.world import WorldParams, generate_world, scaled_networks
+    from worlds.world import (
+        NetworkSpec,
+        WorldParams,
+        generate_world,
+        realistic_params,
+        scaled_networks,
+    )
 
+    if kind == "realistic":
+        params = realistic_params(seed, benign, styles or None, scale)
+        nets = tuple(
+            NetworkSpec(s.name if copies == 1 else f"{s.name}_{c:03d}", s.style, s.size)
+            for c in range(copies)
+            for s in params.networks
+        )
+        params = replace(params, networks=nets, days=days or params.days)
+    else:
+        nets = scaled_networks(copies, scale)
+        if styles:
+            nets = tuple(s for s in nets if s.style in styles)
+        params = WorldParams(n_benign=benign, days=days or 14, seed=seed, networks=nets)
     click.echo(
-        f"generating {benign:,} ordinary accounts over {days} days and the networks...", err=True
+        f"generating {benign:,} ordinary accounts over {params.days} days and "
+        f"{len(params.networks)} networks...",
+        err=True,
     )
-    world = generate_world(
-        WorldParams(n_benign=benign, days=days, seed=seed, networks=scaled_networks(copies, scale))
-    )
+    world = generate_world(params)
     click.echo(f"writing {world.n_requests:,} requests to {out_dir}/ ...", err=True)
     data, truth = write_world(world, out_dir)
     click.echo(

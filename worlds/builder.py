@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from worlds import text
+from worlds import prose, text
 
+UNIQUE = -1  # a request's template id when its prompt is one-off prose
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 DAY = 86_400
 USER_AGENTS = [
@@ -117,6 +118,13 @@ class WorldParams:
     enterprise_share: float = 0.06
     cron_share: float = 0.01
     public_template_share: float = 0.3
+    # "templated": benign prompts fill a small pool of templates (separable by construction);
+    # "realistic": most benign requests are one-off prose (see worlds.prose)
+    prompts: str = "templated"
+    unique_share: float = 0.9  # realistic prompts: share of an ordinary user's one-off requests
+    research_share: float = 0.0  # declared research customers running nightly reasoning evals
+    workshop_share: float = 0.0  # workshop / hackathon cohorts
+    agent_framework_share: float = 0.0  # users of a popular open-source agent framework
 
 
 @dataclass
@@ -135,6 +143,8 @@ class World:
     req_template: list[np.ndarray] = field(default_factory=list)
     req_ua: list[np.ndarray] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
+    # templates a paraphrasing model rewrites at every use (see worlds.prose.rewrite)
+    rewritten: set[int] = field(default_factory=set)
 
     @property
     def n_requests(self) -> int:
@@ -173,10 +183,16 @@ class World:
                     "ip": _ip(int(ip[i])),
                     "user_agent": USER_AGENTS[ua[i]],
                     "model": "model-large",
-                    "prompt": text.fill(self.templates[tpl[i]], rng),
+                    "prompt": self._prompt(int(tpl[i]), rng),
                     "input_tokens": int(toks[j, 0]),
                     "output_tokens": int(toks[j, 1] * 3),
                 }
+
+    def _prompt(self, template: int, rng: np.random.Generator) -> str:
+        if template == UNIQUE:
+            return prose.unique_prompt(rng)
+        out = text.fill(self.templates[template], rng)
+        return prose.rewrite(out, rng) if template in self.rewritten else out
 
 
 def _iso_cache() -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from worlds import text
-from worlds.builder import DAY, PROVIDERS, T0, Builder, NetworkSpec
+from worlds.builder import DAY, PROVIDERS, T0, UNIQUE, Builder, NetworkSpec
 
 
 def _orchestrate(
@@ -234,6 +234,161 @@ def _style_smallring(b: Builder, s: NetworkSpec) -> None:
     )
 
 
+# ---------------------------------------------------------------- adaptive networks
+# Operators that learned from the loud ones: no shared card pool, no exit pool, paraphrased
+# or model-rewritten prompts, customers' ordinary traffic mixed in, sign-ups trickled.
+
+
+def _trickle(b: Builder, n: int, days: int) -> np.ndarray:
+    """Sign-ups spread evenly over ``days`` (no burst to find)."""
+    span = max(1, min(days, b.p.days)) * DAY
+    return np.sort(T0 + b.rng.integers(0, span, size=n))
+
+
+def _ordinary(
+    b: Builder, members: np.ndarray, per_account: int, start: np.ndarray, stop: np.ndarray | None
+) -> None:
+    """Ordinary one-off requests on the network's accounts (a reseller's customers, cover
+    traffic), at people's hours, each from a fresh residential exit."""
+    rng = b.rng
+    for i, idx in enumerate(members.tolist()):
+        n = int(rng.poisson(per_account))
+        if n == 0:
+            continue
+        ts = b.diurnal(n, start=int(start[i]))
+        if stop is not None:
+            ts = ts[ts < stop[i]]
+        m = len(ts)
+        tpl = np.full(m, UNIQUE)
+        b.add_requests(np.full(m, idx), ts, b.residential(m), tpl, np.full(m, b.ua()))
+
+
+def _rewritten(b: Builder, kind: str, count: int = 2) -> list[int]:
+    """Templates that a paraphrasing model rewrites at every use."""
+    out = [b.template(t) for t in text.operator_templates(b.rng, kind, count)]
+    b.w.rewritten.update(out)
+    return out
+
+
+def _style_pairedcards(b: Builder, s: NetworkSpec) -> None:
+    """Cards shared only in pairs, a fresh residential exit per call, paraphrased templates,
+    30% ordinary prompts, sign-ups over three weeks."""
+    created = _trickle(b, s.size, 21)
+    m = _net_accounts(
+        b, s, created, email_domain=None, signup_ips=b.residential(s.size), devices=None
+    )
+    for i, idx in enumerate(m):
+        if i % 2 == 0:
+            card, bin_ = b.card(), f"{int(b.rng.integers(400000, 560000))}"
+        b.add_card(int(idx), card, bin_=bin_)
+    _orchestrate(
+        b,
+        m,
+        per_account=90,
+        templates=_distill(b, "reasoning", 3),
+        ip_pool=None,
+        start=created,
+        active_share=0.2,
+        ua=0,
+    )
+    _ordinary(b, m, 38, created, None)
+
+
+def _style_quietring(b: Builder, s: NetworkSpec) -> None:
+    """A small ring: unique cards, fresh IPs, a few shared devices, a grading template and
+    orchestrated timing; nothing else in common."""
+    created = _trickle(b, s.size, 10)
+    devices = [b.device() for _ in range(3)]
+    m = _net_accounts(
+        b, s, created, email_domain=None, signup_ips=b.residential(s.size), devices=devices
+    )
+    for idx in m:
+        b.add_card(int(idx), b.card(), bin_=f"{int(b.rng.integers(400000, 560000))}")
+    _orchestrate(
+        b,
+        m,
+        per_account=50,
+        templates=_distill(b, "grading", 1, 1),
+        ip_pool=None,
+        start=created,
+        active_share=0.6,
+        ua=1,
+    )
+
+
+def _style_burnchurn(b: Builder, s: NetworkSpec) -> None:
+    """Each account lives 2-5 days and is replaced; unique cards from three issuers; a fresh
+    exit per call; every prompt rewritten by a paraphrasing model."""
+    created = _trickle(b, s.size, b.p.days - 3)
+    stop = created + b.rng.integers(2 * DAY, 5 * DAY, size=s.size)
+    m = _net_accounts(
+        b,
+        s,
+        created,
+        email_domain=None,
+        signup_ips=b.residential(s.size),
+        devices=None,
+        digits=False,
+    )
+    issuers = [f"{int(b.rng.integers(400000, 560000))}" for _ in range(3)]
+    for i, idx in enumerate(m):
+        b.add_card(int(idx), b.card(), bin_=issuers[i % 3])
+    _orchestrate(
+        b,
+        m,
+        per_account=70,
+        templates=_rewritten(b, "reasoning") + _rewritten(b, "agentic", 1),
+        ip_pool=None,
+        start=created,
+        active_share=0.5,
+        ua=0,
+        stop=stop,
+    )
+
+
+def _style_reseller(b: Builder, s: NetworkSpec) -> None:
+    """A proxy reseller's accounts: its exits, one issuer, and mostly its customers' ordinary
+    traffic; a quarter of the requests are distillation prompts."""
+    exits = b.fresh_ips(16, per_24=8)
+    created = _trickle(b, s.size, 14)
+    m = _net_accounts(b, s, created, email_domain=None, signup_ips=exits, devices=None)
+    issuer = f"{int(b.rng.integers(400000, 560000))}"
+    for idx in m:
+        b.add_card(int(idx), b.card(), bin_=issuer)
+    _orchestrate(
+        b,
+        m,
+        per_account=30,
+        templates=_distill(b, "agentic", 2),
+        ip_pool=exits,
+        start=created,
+        active_share=0.25,
+        ua=2,
+    )
+    _ordinary(b, m, 90, created, None)
+
+
+def _style_trickle(b: Builder, s: NetworkSpec) -> None:
+    """Sign-ups trickled over the whole period from a few devices; fresh exits per call."""
+    created = _trickle(b, s.size, b.p.days)
+    devices = [b.device() for _ in range(6)]
+    m = _net_accounts(
+        b, s, created, email_domain=None, signup_ips=b.residential(s.size), devices=devices
+    )
+    for idx in m:
+        b.add_card(int(idx), b.card(), bin_=f"{int(b.rng.integers(400000, 560000))}")
+    _orchestrate(
+        b,
+        m,
+        per_account=60,
+        templates=_distill(b, "grading", 2) + _distill(b, "reasoning", 1, 1),
+        ip_pool=None,
+        start=created,
+        active_share=0.3,
+        ua=1,
+    )
+
+
 STYLE_BUILDERS = {
     "cardfarm": _style_cardfarm,
     "resiproxy": _style_resiproxy,
@@ -241,5 +396,10 @@ STYLE_BUILDERS = {
     "regrowth": _style_regrowth,
     "fakeorg": _style_fakeorg,
     "smallring": _style_smallring,
+    "pairedcards": _style_pairedcards,
+    "quietring": _style_quietring,
+    "burnchurn": _style_burnchurn,
+    "reseller": _style_reseller,
+    "trickle": _style_trickle,
 }
 STYLES = tuple(STYLE_BUILDERS)

@@ -9,75 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from worlds import text
+from worlds import lookalikes, text
 from worlds.builder import DAY, T0, Builder
-
-
-def _benign_person(
-    b: Builder,
-    label: str = "benign",
-    *,
-    ips: np.ndarray | None = None,
-    ip_pool: np.ndarray | None = None,
-    card: str | None = None,
-    org: str | None = None,
-    domain: str | None = None,
-    business: bool = False,
-    internal: int | None = None,
-    shared_home: int | None = None,
-) -> int:
-    rng = b.rng
-    first, last = b.person()
-    created = int(
-        T0 - rng.integers(0, 365 * DAY)
-        if rng.random() < 0.8
-        else T0 + rng.integers(0, b.p.days * DAY)
-    )
-    if ips is None:
-        home = shared_home if shared_home is not None else int(b.residential(1)[0])
-        ips = np.array([home, *b.residential(int(rng.integers(0, 3)))], dtype=np.int64)
-    ua = b.ua()
-    idx = b.add_account(
-        label,
-        created=created,
-        email=b.email(first, last, domain=domain),
-        name=f"{first.title()} {last.title()}",
-        signup_ip=int(ips[0]),
-        ua=ua,
-        device=b.device(),
-        org=org,
-    )
-    if card is not None:
-        b.add_card(
-            idx,
-            card,
-            postcode=f"{int(rng.integers(10000, 99999))}",
-            name=f"{last.title()} household" if org is None else org.upper(),
-        )
-    elif rng.random() < 0.6:
-        b.add_card(
-            idx,
-            b.card(),
-            bin_=f"{int(rng.integers(400000, 560000))}",
-            postcode=f"{int(rng.integers(10000, 99999))}",
-            name=f"{first} {last}",
-        )
-    n = max(1, int(rng.lognormal(np.log(b.p.mean_requests), 0.9)))
-    ts = b.diurnal(n, start=created, business=business)
-    own = b.personal_ids[rng.integers(0, len(b.personal_ids), size=int(rng.integers(1, 5)))]
-    tpl = own[rng.integers(0, len(own), size=n)]
-    public = rng.random(n) < b.p.public_template_share
-    tpl = np.where(
-        public,
-        np.array(b.public_ids)[rng.choice(len(b.public_ids), size=n, p=b.public_weights)],
-        tpl,
-    )
-    if internal is not None:
-        tpl = np.where(rng.random(n) < 0.5, internal, tpl)
-    pool = ip_pool if ip_pool is not None else ips
-    ip = pool[rng.integers(0, len(pool), size=n)]
-    b.add_requests(np.full(n, idx), ts, ip, tpl, np.full(n, ua))
-    return idx
+from worlds.people import benign_person
 
 
 def populate(b: Builder) -> None:
@@ -94,16 +28,16 @@ def populate(b: Builder) -> None:
         k = int(rng.integers(2, 6))
         card, home = b.card(), int(b.residential(1)[0])
         for _ in range(k):
-            _benign_person(b, card=card if rng.random() < 0.8 else None, shared_home=home)
+            benign_person(b, card=card if rng.random() < 0.8 else None, shared_home=home)
         done += k
     b.role = "campus"
     campus_ips = b.fresh_ips(2, per_24=2)
     for _ in range(n_campus):
-        _benign_person(b, ips=campus_ips)
+        benign_person(b, ips=campus_ips)
     b.role = "carrier"
     carrier_pool = b.fresh_ips(60, per_24=30)
     for _ in range(n_carrier):
-        _benign_person(b, ips=carrier_pool[rng.integers(0, 60, size=1)], ip_pool=carrier_pool)
+        benign_person(b, ips=carrier_pool[rng.integers(0, 60, size=1)], ip_pool=carrier_pool)
     done = 0
     org_no = 0
     while done < n_enterprise:  # companies: declared org, corporate card, office range
@@ -117,7 +51,7 @@ def populate(b: Builder) -> None:
         b.role = "research_lab" if research else "enterprise"
         internal = b.template(text.internal_template(rng, research=research))
         for _ in range(k):
-            _benign_person(
+            benign_person(
                 b, ips=office, card=card, org=org, domain=domain, business=True, internal=internal
             )
         done += k
@@ -144,6 +78,9 @@ def populate(b: Builder) -> None:
         tpl = int(b.public_ids[0]) if rng.random() < 0.3 else int(rng.choice(b.personal_ids))
         n = len(ts)
         b.add_requests(np.full(n, idx), ts, np.full(n, server), np.full(n, tpl), np.zeros(n, int))
+    lookalikes.research_customers(b, int(p.n_benign * p.research_share))
+    lookalikes.workshops(b, int(p.n_benign * p.workshop_share))
+    lookalikes.agent_framework_users(b, int(p.n_benign * p.agent_framework_share))
     b.role = "individual"
     while len(b.w.accounts) < p.n_benign:
-        _benign_person(b)
+        benign_person(b)

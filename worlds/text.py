@@ -455,3 +455,23 @@ def operator_templates(rng: np.random.Generator, kind: str, count: int) -> list[
         if t not in out:
             out.append(t)
     return out
+
+
+#: An open-source agent framework's system prompt: hundreds of unrelated people send it.
+AGENT_FRAMEWORK = (
+    "You are a helpful agent built with OpenLoom, an open-source agent framework. You have "
+    "access to the following tools: web_search, python, read_file, write_file. Use this "
+    "format: Thought: what to do next. Action: the tool to call. Action Input: the tool_call "
+    "arguments as JSON. Observation: the tool's result. Repeat until you know the answer, "
+    'then reply with Final Answer. Begin! Question: "{q}"'
+)
+
+
+def exercise_template(rng: np.random.Generator) -> str:
+    """A workshop's exercise: every student of one cohort works the same one, in step."""
+    topic = TOPICS[int(rng.integers(len(TOPICS)))]
+    words = " ".join(str(w) for w in rng.choice(WORDS, size=2, replace=False))
+    return (
+        f"Workshop {words} exercise {{n}} on {topic}: read the notebook cell, explain step by "
+        'step what it computes and why, then suggest one improvement. Cell: "{q}"'
+    )

@@ -41,3 +41,52 @@ def scaled_networks(copies: int, scale: float = 1.0) -> tuple[NetworkSpec, ...]:
             name = s.name if copies == 1 else f"{s.name}_{c:03d}"
             out.append(NetworkSpec(name, s.style, max(6, int(s.size * scale))))
     return tuple(out)
+
+
+#: The adaptive networks of a realistic world, beside smaller copies of the loud ones.
+REALISTIC_NETWORKS: tuple[NetworkSpec, ...] = (
+    NetworkSpec("cardfarm", "cardfarm", 120),
+    NetworkSpec("resiproxy", "resiproxy", 250),
+    NetworkSpec("regrowth", "regrowth", 150),
+    NetworkSpec("sleeper", "sleeper", 60),
+    NetworkSpec("fakeorg", "fakeorg", 50),
+    NetworkSpec("smallring", "smallring", 12),
+    NetworkSpec("pairedcards", "pairedcards", 120),
+    NetworkSpec("quietring", "quietring", 14),
+    NetworkSpec("burnchurn", "burnchurn", 200),
+    NetworkSpec("reseller", "reseller", 80),
+    NetworkSpec("trickle", "trickle", 100),
+)
+#: World kinds ``hydrascope generate --kind`` offers.
+KINDS = ("classic", "realistic")
+
+
+def realistic_params(
+    seed: int = 7,
+    n_benign: int = 10_000,
+    styles: tuple[str, ...] | None = None,
+    scale: float = 1.0,
+) -> WorldParams:
+    """A world as real traffic has it: most benign prompts are one-off prose, look-alikes
+    (households, NATs, companies, research labs, workshops, agent-framework users, cron jobs)
+    outnumber the networks, and the networks adapt. ``styles`` keeps only those network
+    styles; ``scale`` multiplies their sizes."""
+    nets = tuple(
+        NetworkSpec(s.name, s.style, max(6, int(s.size * scale)))
+        for s in REALISTIC_NETWORKS
+        if styles is None or s.style in styles
+    )
+    return WorldParams(
+        n_benign=n_benign,
+        days=28,
+        seed=seed,
+        networks=nets,
+        mean_requests=20.0,
+        public_template_share=0.05,
+        cron_share=0.002,
+        prompts="realistic",
+        unique_share=0.95,
+        research_share=0.012,
+        workshop_share=0.015,
+        agent_framework_share=0.02,
+    )

@@ -63,9 +63,10 @@ def save_run(
 ) -> dict[str, Any]:
     """Persist ``result`` as run ``run_id`` and mark it completed; returns the run's counts.
     ``ids`` are the account ids the result's member indices point into; ``runner`` names the
-    process that ran it (host, pid). ``timings`` (seconds per stage so far) gain, in place, ``persist`` and
-    ``total`` (since ``started``, a ``perf_counter`` reading) and are written in the same update
-    that marks the run completed, so a reader never sees a completed run without them."""
+    process that ran it (host, pid). ``timings`` (seconds per stage so far) gain, in place,
+    ``persist`` and ``total`` (since ``started``, a ``perf_counter`` reading) and are written in
+    the same update that marks the run completed, so a reader never sees a completed run
+    without them."""
     now = datetime.now(UTC)
     t_persist = time.perf_counter()
     member_ids = [ids[c.members].tolist() for c in result.clusters]
