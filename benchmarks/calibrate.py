@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._world import today, world_input
 from graph.build import build_graph
-from graph.community import detect_communities
+from graph.pipeline import partition
 from graph.scoring import FEATURES, MITIGATING, WEIGHTS_FILE, cluster_table
-from worlds.world import NetworkSpec, WorldParams, generate_world
+from worlds.world import NetworkSpec, WorldParams, generate_world, realistic_params
 
 L2 = 0.01
 
@@ -63,12 +64,33 @@ def training_world(seed: int) -> WorldParams:
     )
 
 
-def cluster_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    world = generate_world(training_world(seed))
+def realistic_training_world(seed: int) -> WorldParams:
+    """A realistic world (``realistic_params``) with its own mix and network sizes."""
+    rng = np.random.default_rng(seed)
+    p = realistic_params(seed, int(rng.integers(5_000, 9_000)))
+    nets = tuple(
+        NetworkSpec(f"{s.name}_{seed}", s.style, max(6, int(s.size * rng.uniform(0.3, 1.5))))
+        for s in p.networks
+    )
+    return replace(
+        p,
+        networks=nets,
+        family_share=rng.uniform(0.02, 0.1),
+        carrier_share=rng.uniform(0.05, 0.15),
+        enterprise_share=rng.uniform(0.03, 0.1),
+        research_share=rng.uniform(0.005, 0.02),
+        workshop_share=rng.uniform(0.005, 0.03),
+        agent_framework_share=rng.uniform(0.01, 0.04),
+    )
+
+
+def cluster_data(params: WorldParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    world = generate_world(params)
     inp, truth = world_input(world)
     g = build_graph(inp)
-    labels = detect_communities(g.n, g.src, g.dst, g.weight, seed=seed)
+    labels = partition(inp, g)
     table = cluster_table(inp, g, labels)
+    seed = f"{params.prompts} {params.seed}"
     hydra = np.array([truth[a] != "benign" for a in inp.accounts.ids])
     y = np.array([hydra[m].mean() > 0.5 for m in table.members], dtype=float)
     size = np.array([len(m) for m in table.members], dtype=float)
@@ -107,9 +129,12 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103, 104, 105, 106])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103])
+    ap.add_argument("--realistic-seeds", type=int, nargs="+", default=[101, 102, 103])
     args = ap.parse_args()
-    parts = [cluster_data(s) for s in args.seeds]
+    parts = [cluster_data(training_world(s)) for s in args.seeds] + [
+        cluster_data(realistic_training_world(s)) for s in args.realistic_seeds
+    ]
     x = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     w = balanced(y, np.concatenate([p[2] for p in parts]))
@@ -126,7 +151,8 @@ def main() -> None:
             )
     out = {
         "provenance": (
-            f"benchmarks/calibrate.py on {today()}: training worlds seeds {args.seeds}, "
+            f"benchmarks/calibrate.py on {today()}: classic training worlds seeds {args.seeds}, "
+            f"realistic training worlds seeds {args.realistic_seeds}, "
             f"{len(y)} clusters ({int(y.sum())} positive), L2={L2}, sqrt(size) weights, "
             "classes balanced"
         ),

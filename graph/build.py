@@ -247,6 +247,7 @@ def _timing(act: Activity, n: int, p: BuildParams) -> Timing:
     """
     empty = Timing(sp.coo_matrix((n, n)), np.zeros(0), 0)
     m = act.template != 0
+    m[m] = ~scheduled(act.account[m], act.template[m], act.window[m], act.window_seconds)
     if not m.any():
         return empty
     tpl_codes = pd.factorize(act.template[m])[0].astype(np.int64)
@@ -277,6 +278,49 @@ def _timing(act: Activity, n: int, p: BuildParams) -> Timing:
     # independent accounts spread their windows evenly over their own active spans
     expected = p.timing_null_factor * active[r] * active[c] * overlap / (span_r * span_c)
     return Timing(counts, expected, int(col.max()) + 1)
+
+
+CLOCKWORK_SHARE = 0.8  # a template used in one band of the hour (or day) this often is a job
+CLOCKWORK_MIN_WINDOWS = 5
+
+
+def scheduled(
+    account: np.ndarray, template: np.ndarray, window: np.ndarray, window_seconds: int
+) -> np.ndarray:
+    """Per activity row: whether its account uses its template on a schedule.
+
+    A scheduled job (a cron task, a lab's nightly evaluation harness) sends its template in
+    the same part of every hour, or of every day, so two such jobs on the same schedule share
+    windows all the time without any coordination. A (account, template) is scheduled when at
+    least ``CLOCKWORK_SHARE`` of its (at least ``CLOCKWORK_MIN_WINDOWS``) windows fall in one
+    band of two adjacent slots: 10-minute slots of the hour, or hours of the day.
+
+    >>> w = np.arange(10) * 144 + 12  # ten days, each at 02:00 (10-minute windows)
+    >>> scheduled(np.zeros(10, int), np.ones(10, int), w, 600).all()
+    np.True_
+    >>> scheduled(np.zeros(10, int), np.ones(10, int), np.arange(10) * 151, 600).any()
+    np.False_
+    """
+    out = np.zeros(len(account), dtype=bool)
+    if len(account) == 0:
+        return out
+    combo = pd.factorize(account.astype(np.int64) * (1 << 32) + template.astype(np.int64))[0]
+    windows = np.bincount(combo)
+    busy = windows[combo] >= CLOCKWORK_MIN_WINDOWS
+    if not busy.any():
+        return out
+    rows = np.flatnonzero(busy)
+    code = pd.factorize(combo[rows])[0]
+    total = np.bincount(code).astype(np.float64)
+    for slots, slot_seconds in ((3600 // window_seconds, window_seconds), (24, 3600)):
+        if slots < 2:
+            continue
+        phase = (window[rows] * window_seconds // slot_seconds) % slots
+        counts = np.bincount(code * slots + phase, minlength=len(total) * slots)
+        m = counts.reshape(len(total), slots)
+        band = (m + np.roll(m, -1, axis=1)).max(axis=1)
+        out[rows] |= (band / total >= CLOCKWORK_SHARE)[code]
+    return out
 
 
 def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> AccountGraph:

@@ -8,19 +8,66 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from graph.build import N_FAMILIES, SIGNUP_BURST, AccountGraph, kind_name
 from graph.data import DetectionInput
-from graph.scoring import FEATURES, ClusterTable
+from graph.scoring import FEATURE_LABELS, FEATURES, ClusterTable
 from graph.types import KIND_FAMILY, Family
 
 Display = Callable[[Iterable[tuple[int, int]]], Mapping[tuple[int, int], str]]
 TOP_VALUES = 5
 TOP_TEMPLATES = 3
+TOP_DRIVERS = 4
+
+
+class SharedValue(TypedDict):
+    """One value that several members share."""
+
+    kind: str
+    value: str | None  # shown text, when the caller's ``display`` gives one
+    value_key: str
+    members: int  # members of this cluster holding it
+    accounts_sharing: int  # accounts holding it platform-wide
+    weight: float
+
+
+class Driver(TypedDict):
+    """One feature's push on the score, in plain words."""
+
+    feature: str
+    label: str
+    contribution: float  # log-odds
+
+
+class Template(TypedDict, total=False):
+    template_key: str
+    skeleton: str | None
+    requests: int
+    signature: str | None
+    samples: list[str]  # added by the service, for roles that may read prompts
+
+
+class Explanation(TypedDict):
+    """What a reviewer reads about one cluster (stored and served as JSON)."""
+
+    summary: str
+    signals: dict[str, float]  # family -> share of members it ties
+    evidence: dict[str, list[SharedValue]]  # family -> its strongest values
+    evidence_more: dict[str, int]  # family -> values shared inside but not listed
+    shared_value_counts: dict[str, int]  # kind -> distinct values shared inside
+    members_sharing: dict[str, int]  # kind -> members holding a value shared inside
+    behaviour: dict[str, Any]
+    templates: list[Template]
+    timeline: dict[str, dict[str, int]]
+    score: float
+    score_breakdown: dict[str, float]
+    drivers: list[Driver]  # the strongest pushes up, then down
+    features: dict[str, float]
+
 
 _NOUNS = {
     "card": ("payment card", "payment cards"),
@@ -76,7 +123,7 @@ def explain(
     contributions: pd.DataFrame,
     *,
     display: Display | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Explanation]:
     """One explanation per cluster row of ``table``."""
     labels_to_row = np.full(int(labels.max()) + 1 if len(labels) else 0, -1)
     labels_to_row[table.labels] = np.arange(len(table.labels))
@@ -92,15 +139,27 @@ def explain(
     shown = dict(display(sorted(wanted))) if display and wanted else {}
     by_cluster = _split(top)
     counts_by_cluster = _split(shared)
+    covered = _members_sharing(g, row_of_account, shared)
     templates = _templates(inp, g, row_of_account, len(table.labels))
     timeline = _timeline(inp, row_of_account, len(table.labels))
     feats = table.features
-    out = []
+    out: list[Explanation] = []
     for i in range(len(table.labels)):
         members = table.members[i]
         f = feats.iloc[i]
         evidence = _evidence(by_cluster.get(i), shown)
         totals = _totals(counts_by_cluster.get(i))
+        family_totals = _family_totals(counts_by_cluster.get(i))
+        more = {
+            fam: family_totals[fam] - len(items)
+            for fam, items in evidence.items()
+            if family_totals.get(fam, 0) > len(items)
+        }
+        breakdown = {
+            k: round(float(contributions.iloc[i][k]), 3)
+            for k in ("intercept", *FEATURES)
+            if abs(float(contributions.iloc[i][k])) >= 0.005
+        }
         signals = {
             Family(k).label: round(float(f[f"cov_{Family(k).label}"]), 3)
             for k in range(N_FAMILIES)
@@ -120,31 +179,70 @@ def explain(
             "disposable_email_share": round(float(f["disposable_email"]), 3),
             "org_consistency": round(float(f["org_consistency"]), 3),
         }
+        sharing = covered.get(i, {})
         out.append(
             {
-                "summary": _summary(len(members), totals, behaviour),
+                "summary": _summary(len(members), totals, sharing, behaviour),
                 "signals": signals,
                 "evidence": evidence,
+                "evidence_more": more,
                 "shared_value_counts": totals,
+                "members_sharing": sharing,
                 "behaviour": behaviour,
                 "templates": templates.get(i, []),
                 "timeline": timeline.get(i, {}),
                 "score": round(float(scores[i]), 4),
-                "score_breakdown": {
-                    k: round(float(contributions.iloc[i][k]), 3)
-                    for k in ("intercept", *FEATURES)
-                    if abs(float(contributions.iloc[i][k])) >= 0.005
-                },
+                "score_breakdown": breakdown,
+                "drivers": drivers(breakdown),
                 "features": {k: round(float(f[k]), 4) for k in FEATURES},
             }
         )
     return out
 
 
+def drivers(breakdown: Mapping[str, float], top: int = TOP_DRIVERS) -> list[Driver]:
+    """The features that push the score most, up first, in plain words.
+
+    >>> [d["feature"] for d in drivers({"intercept": -4, "burst": 1.5, "org_consistency": -2,
+    ...                                  "young_share": 0.5})]
+    ['burst', 'young_share', 'org_consistency']
+    """
+    items = [(k, v) for k, v in breakdown.items() if k != "intercept" and v != 0]
+    up = sorted((kv for kv in items if kv[1] > 0), key=lambda kv: -kv[1])[:top]
+    down = sorted((kv for kv in items if kv[1] < 0), key=lambda kv: kv[1])[: max(1, top // 2)]
+    return [
+        {"feature": k, "label": FEATURE_LABELS.get(k, k), "contribution": round(v, 3)}
+        for k, v in up + down
+    ]
+
+
+def _members_sharing(
+    g: AccountGraph, row_of_account: np.ndarray, shared: pd.DataFrame
+) -> dict[int, dict[str, int]]:
+    """Per cluster row and kind: how many members hold a value shared inside the cluster."""
+    v = g.values
+    row = row_of_account[v.account]
+    m = row >= 0
+    frame = pd.DataFrame({"c": row[m], "kind": v.kind[m], "key": v.key[m], "a": v.account[m]})
+    inside = shared[["c", "kind", "key"]]
+    frame = frame.merge(inside, on=["c", "kind", "key"], how="inner")
+    per = frame.drop_duplicates(["c", "kind", "a"]).groupby(["c", "kind"]).size().reset_index()
+    out: dict[int, dict[str, int]] = {}
+    for c, k, n in zip(per["c"].tolist(), per["kind"].tolist(), per[0].tolist(), strict=True):
+        out.setdefault(int(c), {})[kind_name(int(k))] = int(n)
+    return out
+
+
+def _family_totals(shared: pd.DataFrame | None) -> dict[str, int]:
+    if shared is None:
+        return {}
+    return {str(k): int(v) for k, v in shared.groupby("family").size().items()}
+
+
 def _evidence(
     top: pd.DataFrame | None, shown: Mapping[tuple[int, int], str]
-) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
+) -> dict[str, list[SharedValue]]:
+    out: dict[str, list[SharedValue]] = {}
     if top is None:
         return out
     for fam, kind, key, members, w, df in zip(
@@ -174,7 +272,16 @@ def _totals(shared: pd.DataFrame | None) -> dict[str, int]:
     return {kind_name(int(k)): int(v) for k, v in zip(kinds, counts, strict=True)}
 
 
-def _summary(size: int, totals: dict[str, int], behaviour: dict[str, Any]) -> str:
+def _summary(
+    size: int, totals: dict[str, int], sharing: dict[str, int], behaviour: dict[str, Any]
+) -> str:
+    """One sentence: how many members share what (counted in members, with the number of
+    values), then what they do.
+
+    >>> _summary(150, {"card": 10, "ip_range": 3569}, {"card": 150, "ip_range": 140},
+    ...          {"distillation_share": 0, "signup_burst_share": 0, "org_consistency": 0})
+    '150 accounts: 150 share 10 payment cards, 140 share IP ranges.'
+    """
     order = [
         "card",
         "device",
@@ -195,11 +302,20 @@ def _summary(size: int, totals: dict[str, int], behaviour: dict[str, Any]) -> st
     for k in order:
         if totals.get(k):
             one, many = _NOUNS[k]
-            parts.append(f"{totals[k]} {one if totals[k] == 1 else many}")
+            held = sharing.get(k, 0)
+            what = f"{held} share " if held else ""
+            # a few values are worth counting; thousands of shared ranges are not
+            n = totals[k]
+            noun = (
+                (f"{_article(one)} {one}" if n == 1 else f"{n} {many}")
+                if n <= min(20, size)
+                else many
+            )
+            parts.append(f"{what}{noun}")
         if len(parts) == 3:
             break
-    tied = "sharing " + _join(parts) if parts else "acting together in time"
-    s = f"{size} accounts {tied}"
+    tied = ": " + ", ".join(parts) if parts else " acting together in time"
+    s = f"{size} accounts{tied}"
     extra = []
     share = behaviour["distillation_share"]
     if share >= 0.2:
@@ -218,13 +334,17 @@ def _summary(size: int, totals: dict[str, int], behaviour: dict[str, Any]) -> st
     return s + ("; " + "; ".join(extra) if extra else "") + "."
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[0] in "aeiouAEIO" else "a"
+
+
 def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _templates(
     inp: DetectionInput, g: AccountGraph, row: np.ndarray, k: int
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[Template]]:
     act = inp.activity
     r = row[act.account]
     m = (r >= 0) & (act.template != 0)
@@ -234,7 +354,7 @@ def _templates(
     per = frame.groupby(["c", "t"], sort=False)["n"].sum().reset_index()
     per = per.sort_values(["c", "n"], ascending=[True, False]).groupby("c").head(TOP_TEMPLATES)
     skel = dict(zip(inp.templates.key.tolist(), inp.templates.skeleton, strict=True))
-    out: dict[int, list[dict[str, Any]]] = {}
+    out: dict[int, list[Template]] = {}
     for c, t, n in zip(per["c"], per["t"], per["n"], strict=True):
         grp = g.template_group.get(int(t), int(t))
         out.setdefault(int(c), []).append(

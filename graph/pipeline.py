@@ -12,7 +12,8 @@ import numpy as np
 from graph.build import AccountGraph, BuildParams, build_graph
 from graph.community import DEFAULT_ENGINE, DEFAULT_RESOLUTION, detect_communities
 from graph.data import DetectionInput
-from graph.explain import Display, explain
+from graph.explain import Display, Explanation, explain
+from graph.merge import reunite
 from graph.scoring import ClusterTable, breakdown, cluster_table, load_weights, logistic
 
 DEFAULT_THRESHOLD = 0.5
@@ -49,7 +50,7 @@ class Cluster:
     score: float
     flagged: bool
     signals: dict[str, float]
-    explanation: dict[str, Any]
+    explanation: Explanation
     strength: np.ndarray  # per member: sum of its intra-cluster edge weights
     edges: list[tuple[int, int, float, dict[str, float]]]
 
@@ -90,9 +91,7 @@ def run_detection(
     g = build_graph(inp, p.build)
     t = stage("build_graph", t)
     say("detecting communities")
-    labels = detect_communities(
-        g.n, g.src, g.dst, g.weight, engine=p.engine, resolution=p.resolution, seed=p.seed
-    )
+    labels = partition(inp, g, p)
     t = stage("communities", t)
     say("scoring")
     table = cluster_table(inp, g, labels, min_size=p.min_cluster_size)
@@ -118,6 +117,15 @@ def run_detection(
     return DetectionResult(clusters, g, table, labels, timings, counts)
 
 
+def partition(inp: DetectionInput, g: AccountGraph, p: DetectParams | None = None) -> np.ndarray:
+    """Communities of the graph, with the pieces of one fleet reunited (``graph.merge``)."""
+    p = p or DetectParams()
+    labels = detect_communities(
+        g.n, g.src, g.dst, g.weight, engine=p.engine, resolution=p.resolution, seed=p.seed
+    )
+    return reunite(g, labels, inp.accounts.org)
+
+
 def peak_rss_mib() -> int:
     """This process's peak resident memory so far, in MiB (0 where the OS cannot say)."""
     try:
@@ -132,7 +140,7 @@ def _clusters(
     labels: np.ndarray,
     table: ClusterTable,
     scores: np.ndarray,
-    explanations: list[dict[str, Any]],
+    explanations: list[Explanation],
     threshold: float,
 ) -> list[Cluster]:
     from graph.types import Family

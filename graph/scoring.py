@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from graph.build import N_FAMILIES, AccountGraph
+from graph.build import N_FAMILIES, AccountGraph, scheduled
 from graph.data import DetectionInput
 from graph.signals.identity import DISPOSABLE_DOMAINS, FREE_PROVIDERS
 from graph.signals.prompts import SIGNATURES
@@ -38,6 +38,7 @@ FAMILY_MAX_SIZE = 6
 FAMILY_MAX_DISTILL = 0.2  # share of requests that look like distillation
 FAMILY_MAX_LOG_VOLUME = 2  # at most 4x the platform's median requests per account
 LOG_VOLUME_RANGE = (-2, 6)  # volume against the median, clipped to 1/4 .. 64x
+ORG_DOMAIN_SHARE = 0.8  # an organisation is consistent when 80% of its accounts share a domain
 
 FEATURES = (
     "families",  # number of families that reach >= half of the members
@@ -59,12 +60,40 @@ FEATURES = (
     "org_consistency",
     "family_sized",
     "single_family",
+    "coordinated_days",  # log2(1 + days on which members used one template in one window)
+    "event_shaped",  # a sign-up burst whose coordinated use all fell on one day (a workshop)
 )
+
+#: What each feature measures, in the words an analyst reads in a score breakdown.
+FEATURE_LABELS: dict[str, str] = {
+    "intercept": "baseline (a group of accounts with nothing else known)",
+    "families": "number of independent evidence families tying half the members",
+    "cov_payment": "share of members tied by payment evidence",
+    "cov_network": "share of members tied by network evidence",
+    "cov_timing": "share of members tied by timing (co-activity, sign-up bursts)",
+    "cov_prompts": "share of members tied by shared prompt templates",
+    "cov_identity": "share of members tied by identity (devices, emails, phones, keys)",
+    "log_size": "cluster size (counted only when two families tie it)",
+    "density": "share of member pairs directly linked",
+    "mean_weight": "mean strength of the links between members",
+    "distill_share": "share of requests asking for reasoning, tool traces or grades",
+    "template_concentration": "share of requests on the single most used template",
+    "burst": "share of members created within 24 hours",
+    "young_share": "share of members whose first request came within a week of sign-up",
+    "machine_email": "machine-made email addresses, above the platform's rate",
+    "disposable_email": "share of members on disposable email domains",
+    "log_volume": "requests per member against the platform's median",
+    "org_consistency": "members of a declared organisation on its own company email domain",
+    "family_sized": "a household-sized group with ordinary use",
+    "single_family": "only one evidence family ties the members",
+    "coordinated_days": "days on which members used one template in the same 10 minutes",
+    "event_shaped": "a one-day event: sign-up burst, coordinated on that day only",
+}
 
 WEIGHTS_FILE = Path(__file__).with_name("score_weights.json")
 # Signs the fit must respect: evidence and behaviour can only raise suspicion, mitigating
 # context can only lower it.
-MITIGATING = ("org_consistency", "family_sized", "single_family")
+MITIGATING = ("org_consistency", "family_sized", "single_family", "event_shaped")
 
 
 def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
@@ -115,6 +144,7 @@ def cluster_table(
     cov, density, mean_weight = _evidence(g, cl, sizes)
     distill_kinds, top_template, concentration = _templates(inp, g, cl, len(kept))
     people = _accounts(inp, cl, sizes)
+    days, busiest = _coordination(inp, g, cl, len(kept))
     distill = distill_kinds.sum(axis=1).to_numpy()
     family_sized = (
         (sizes <= FAMILY_MAX_SIZE)
@@ -139,6 +169,8 @@ def cluster_table(
             "org_consistency": people["org_consistency"],
             "family_sized": family_sized,
             "single_family": (families <= 1).astype(float),
+            "coordinated_days": np.log2(1 + days),
+            "event_shaped": people["burst"] * busiest,
         }
     )
     return ClusterTable(
@@ -196,6 +228,47 @@ def _templates(
     top_template[per_t.loc[idx, "c"].to_numpy()] = per_t.loc[idx, "t"].to_numpy()
     top_share[per_t.loc[idx, "c"].to_numpy()] = per_t.loc[idx, "n"].to_numpy()
     return pd.DataFrame(kinds), top_template, top_share / np.maximum(total, 1)
+
+
+def _coordination(
+    inp: DetectionInput, g: AccountGraph, cl: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster: on how many days two or more members used one template group in one
+    activity window (scheduled use left out), and the share of those coordinated cells that
+    fell on the busiest day.
+
+    An operation works its accounts in step day after day; a workshop does so on the event
+    day only, and then its students go their own ways.
+    """
+    act = inp.activity
+    act_cl = cl[act.account]
+    m = (act_cl >= 0) & (act.template != 0)
+    days, busiest = np.zeros(k), np.zeros(k)
+    if not m.any():
+        return days, busiest
+    # scheduled jobs meet by the clock (see graph.build.scheduled), not in step
+    m[m] = ~scheduled(act.account[m], act.template[m], act.window[m], act.window_seconds)
+    frame = pd.DataFrame(
+        {
+            "c": act_cl[m],
+            "w": act.window[m],
+            "t": _group_keys(act.template[m], g.template_group),
+            "a": act.account[m],
+        }
+    ).drop_duplicates()
+    cells = frame.groupby(["c", "w", "t"], sort=False).size()
+    coord = cells[cells >= 2].reset_index()
+    if coord.empty:
+        return days, busiest
+    coord["day"] = coord["w"].to_numpy() * act.window_seconds // DAY
+    per_day = coord.groupby(["c", "day"]).size()
+    idx = per_day.index.get_level_values(0)
+    n_days = per_day.groupby(level=0).size()
+    days[n_days.index.to_numpy()] = n_days.to_numpy()
+    top = per_day.groupby(level=0).max() / per_day.groupby(level=0).sum()
+    busiest[top.index.to_numpy()] = top.to_numpy()
+    del idx
+    return days, busiest
 
 
 def _accounts(inp: DetectionInput, cl: np.ndarray, sizes: np.ndarray) -> dict[str, np.ndarray]:
@@ -274,26 +347,26 @@ def _group_median(values: np.ndarray, group: np.ndarray, k: int) -> np.ndarray:
 def _org_consistency(
     org: np.ndarray, domains: pd.Series, cl: np.ndarray, k: int, sizes: np.ndarray
 ) -> np.ndarray:
-    """Share of members in the modal declared org whose email is on one company domain."""
-    m = cl >= 0
-    frame = pd.DataFrame({"c": cl[m], "org": org[m], "dom": domains.to_numpy()[m]})
+    """Share of members who belong to a consistent declared organisation: one whose accounts
+    (platform-wide) mostly use one company email domain, with the member on that domain.
+
+    Counted per organisation, not for the cluster's modal one, so two real labs that run the
+    same public evaluation harness and land in one cluster are both still consistent. A fake
+    organisation declared by accounts on free or disposable mail is not.
+    """
     out = np.zeros(k)
-    has_org = frame[frame["org"].notna()]
-    if has_org.empty:
+    declared = pd.Series(org).notna().to_numpy()
+    if not declared.any():
         return out
-    modal_org = has_org.groupby("c")["org"].agg(lambda s: s.value_counts().index[0])
-    company = frame["dom"].notna() & ~frame["dom"].isin(FREE_PROVIDERS | DISPOSABLE_DOMAINS)
-    frame = frame.assign(company=company)
-    in_org = frame["org"].to_numpy() == modal_org.reindex(frame["c"]).to_numpy()
-    frame = frame.assign(in_org=in_org)
-    org_share = frame.groupby("c")["in_org"].sum()
-    comp = frame[frame["in_org"] & frame["company"]]
-    dom_share = (
-        comp.groupby("c")["dom"].agg(lambda s: s.value_counts().iloc[0])
-        if not comp.empty
-        else pd.Series(dtype=float)
-    )
-    out[org_share.index.to_numpy()] = org_share.to_numpy() / sizes[org_share.index.to_numpy()]
-    ds = np.zeros(k)
-    ds[dom_share.index.to_numpy()] = dom_share.to_numpy() / sizes[dom_share.index.to_numpy()]
-    return out * ds
+    dom = domains.to_numpy(dtype=object)
+    company = domains.notna().to_numpy() & ~domains.isin(FREE_PROVIDERS | DISPOSABLE_DOMAINS)
+    frame = pd.DataFrame({"org": org[declared], "dom": dom[declared], "ok": company[declared]})
+    totals = frame.groupby("org").size()
+    per_domain = frame[frame["ok"]].groupby(["org", "dom"]).size().sort_values()
+    main = per_domain.reset_index().drop_duplicates("org", keep="last").set_index("org")
+    consistent = main[0] >= ORG_DOMAIN_SHARE * totals.reindex(main.index)
+    home = main.loc[consistent, "dom"]  # each consistent organisation's own domain
+    member_ok = np.zeros(len(org), dtype=bool)
+    member_ok[declared] = frame["org"].map(home).to_numpy(dtype=object) == frame["dom"].to_numpy()
+    m = cl >= 0
+    return np.bincount(cl[m], weights=member_ok[m], minlength=k) / np.maximum(sizes, 1)

@@ -1,0 +1,99 @@
+"""Reunite a network that community detection cut into pieces, by the values the pieces share.
+
+Pairwise edges cannot hold a network together when its members never act at the same time:
+a burn-and-churn network's accounts live a few days each, so co-activity links only the
+accounts alive together, and the partition follows the cohorts. What the cohorts do share is
+a value: the same (paraphrased) template group, a device, an issuer. A value that most
+members of several communities hold, and that almost nobody outside them holds, is one
+operation's fingerprint; those communities become one.
+
+Declared organisations are left as they are: two labs running the same public evaluation
+harness share its template, not an operation.
+
+>>> labels = np.array([0, 0, 1, 1, 2, 2])
+>>> account = np.array([0, 1, 2, 3])  # accounts 0-3 hold the value; 4 and 5 do not
+>>> merge_on_shared_values(labels, account, np.zeros(4, int), min_holders=4).tolist()
+[0, 0, 0, 0, 1, 1]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from graph.build import AccountGraph
+from graph.types import Kind
+
+MIN_HOLDERS = 10  # a value held by fewer accounts is a household's or a friend's, not a fleet's
+HOLDER_SHARE = 0.5  # a community holds a value when half its members (two at least) do
+CONCENTRATION = 0.9  # ...and the holding communities hold nearly all of the value's accounts
+ORG_SHARE = 0.5  # a community whose members mostly declare one organisation stays itself
+#: Values that mark one operator: its templates, devices, cards and keys (not addresses or
+#: names, which strangers share behind a NAT or by chance).
+FLEET_KINDS = (Kind.TEMPLATE, Kind.DEVICE, Kind.CARD, Kind.API_KEY, Kind.PHONE)
+
+
+def merge_on_shared_values(
+    labels: np.ndarray,
+    account: np.ndarray,
+    value: np.ndarray,
+    *,
+    org_community: np.ndarray | None = None,
+    min_holders: int = MIN_HOLDERS,
+) -> np.ndarray:
+    """Labels after merging communities that share a fleet's value.
+
+    ``account``/``value`` list who holds which value (one row per holder; values already cut
+    to the linking ones, not public). ``org_community`` flags communities that are one
+    declared organisation (indexed by label); those are never merged.
+    """
+    if len(account) == 0:
+        return labels
+    k = int(labels.max()) + 1
+    sizes = np.bincount(labels, minlength=k)
+    per = (
+        pd.DataFrame({"v": value, "a": account, "c": labels[account]})
+        .drop_duplicates(["v", "a"])
+        .groupby(["v", "c"], sort=False)
+        .size()
+        .rename("held")
+        .reset_index()
+    )
+    total = per.groupby("v")["held"].transform("sum").to_numpy()
+    held, c = per["held"].to_numpy(), per["c"].to_numpy()
+    holds = (held >= 2) & (held >= HOLDER_SHARE * sizes[c])
+    if org_community is not None:
+        holds &= ~org_community[c]
+    per = per.assign(holds=holds, total=total)
+    per = per[per["total"] >= min_holders]
+    held_by = per[per["holds"]].groupby("v")["held"].agg(["sum", "size"])
+    fleet = held_by[(held_by["size"] >= 2)]
+    fleet = fleet[fleet["sum"] >= CONCENTRATION * per.groupby("v")["total"].first()[fleet.index]]
+    if fleet.empty:
+        return labels
+    links = per[per["holds"] & per["v"].isin(fleet.index)]
+    # communities holding the same fleet value are linked through it (a star per value)
+    first = links.groupby("v")["c"].transform("first").to_numpy()
+    graph = sp.coo_matrix((np.ones(len(links)), (links["c"].to_numpy(), first)), shape=(k, k))
+    _, comp = connected_components(graph, directed=False)
+    return comp[labels]
+
+
+def reunite(g: AccountGraph, labels: np.ndarray, org: np.ndarray) -> np.ndarray:
+    """:func:`merge_on_shared_values` over the graph's fleet values (``FLEET_KINDS``), with
+    communities that are mostly one declared organisation (``org`` per account) left alone."""
+    v = g.values
+    m = np.isin(v.kind, np.array(FLEET_KINDS, dtype=v.kind.dtype))
+    k = int(labels.max()) + 1 if len(labels) else 0
+    declared = pd.Series(org).notna().to_numpy()
+    org_community = np.zeros(k, dtype=bool)
+    if declared.any():
+        frame = pd.DataFrame({"c": labels[declared], "org": org[declared]})
+        modal = frame.groupby(["c", "org"]).size().groupby("c").max()
+        sizes = np.bincount(labels, minlength=k)
+        idx = modal.index.to_numpy()
+        org_community[idx] = modal.to_numpy() >= ORG_SHARE * sizes[idx]
+    value = v.kind[m].astype(np.int64) * (1 << 40) + (v.key[m] % (1 << 40))
+    return merge_on_shared_values(labels, v.account[m], value, org_community=org_community)
