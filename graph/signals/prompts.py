@@ -16,7 +16,6 @@ True
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -83,6 +82,8 @@ _SIGNATURES: dict[str, re.Pattern[str]] = {
         r"|rate the (answer|response)|on a scale of"
     ),
 }
+# one pass finds the many templates that carry no signature at all
+_ANY_SIGNATURE = re.compile("|".join(f"(?:{p.pattern})" for p in _SIGNATURES.values()))
 #: The distillation signature classes a template can carry.
 SIGNATURES: tuple[str, ...] = tuple(_SIGNATURES)
 
@@ -95,37 +96,25 @@ def signature(skel: str) -> str | None:
     >>> signature("translate <q> into french") is None
     True
     """
+    if not _ANY_SIGNATURE.search(skel):
+        return None
     for name, pattern in _SIGNATURES.items():
         if pattern.search(skel):
             return name
     return None
 
 
-def _signatures(
-    skeletons: Sequence[str], a: np.ndarray, b: np.ndarray, prime: np.uint64, chunk: int = 4096
-) -> np.ndarray:
-    """MinHash signatures, vectorised over chunks of skeletons (no per-skeleton numpy call)."""
-    n, num_perm = len(skeletons), len(a)
-    sigs = np.empty((n, num_perm), dtype=np.uint64)
-    for lo in range(0, n, chunk):
-        part = skeletons[lo : lo + chunk]
-        shingle_sets = [_shingles(s) for s in part]
-        owner = np.repeat(np.arange(len(part)), [len(x) for x in shingle_sets])
-        hashes = np.fromiter(
-            (hash_bytes(x) for sh in shingle_sets for x in sh), dtype=np.uint64, count=len(owner)
-        )
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        with np.errstate(over="ignore"):
-            perm = (hashes[:, None] * a[None, :] + b[None, :]) % prime
-        sigs[lo : lo + len(part)] = np.minimum.reduceat(perm, starts, axis=0)
-    return sigs
-
-
-def _shingles(text: str, k: int = 4) -> set[bytes]:
-    words = text.split()
-    if len(words) < k:
-        return {text.encode()}
-    return {" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1)}
+# Words that carry no content: what a rewrite adds or drops freely, and the masks.
+_STOPWORDS_TEXT = """
+a an the and or but of to in on at by for with from as is are be it its this that these
+those you your i me my we our they them their he she his her then than so if not no do
+does can could would should will shall may might must please kindly here there what
+which who how when where why all each every any some one <q> <n> <url> <email> like want
+need just also into onto about after before while
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+CONTENT_SIMILARITY = 0.8  # content words are a coarser view: ask for more agreement
+MIN_CONTENT_WORDS = 12  # a short prompt's few words are shared by strangers
 
 
 def template_groups(
@@ -136,7 +125,9 @@ def template_groups(
     seed: int = 1,
     min_similarity: float = 0.55,
 ) -> np.ndarray:
-    """Group near-duplicate skeletons (light paraphrase) with MinHash LSH.
+    """Group near-duplicate skeletons with MinHash LSH, under two views: 4-word shingles
+    (light edits) and content words (a model rewrite: synonyms swapped, sentences reordered,
+    politeness added, which breaks most shingles but keeps most content words).
 
     Returns one group label per skeleton; labels are the index of a representative.
     The cost is linear in the number of distinct skeletons, not in requests.
@@ -150,28 +141,15 @@ def template_groups(
     labels = np.arange(n)
     if n < 2:
         return labels
-    rows = num_perm // bands
-    rng = np.random.default_rng(seed)
-    prime = np.uint64((1 << 61) - 1)
-    a = rng.integers(1, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
-    b = rng.integers(0, (1 << 61) - 1, size=num_perm, dtype=np.uint64)
-    sigs = _signatures(skeletons, a, b, prime)
-    src: list[np.ndarray] = []
-    dst: list[np.ndarray] = []
-    for band in range(bands):
-        chunk = np.ascontiguousarray(sigs[:, band * rows : (band + 1) * rows])
-        keys = chunk.view(np.dtype((np.void, chunk.dtype.itemsize * rows))).ravel()
-        order = np.argsort(keys, kind="stable")
-        same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
-        src.append(order[same])
-        dst.append(order[same + 1])
-    s_, d_ = np.concatenate(src), np.concatenate(dst)
-    # verify each candidate pair by its estimated Jaccard (share of equal MinHash values):
-    # one shared band is a weak hint, and unverified pairs chain unrelated templates together
-    # through connected components once there are thousands of skeletons
-    agree = (sigs[s_] == sigs[d_]).mean(axis=1)
-    keep = agree >= min_similarity
-    s_, d_ = s_[keep], d_[keep]
+    from graph.signals.minhash import signatures  # here: ingest workers need no pandas
+
+    shingled = signatures(skeletons, num_perm=num_perm, seed=seed)
+    s1, d1 = _similar_pairs(shingled, bands, min_similarity)
+    content = signatures(skeletons, num_perm=num_perm, seed=seed + 1, k=1, drop=STOPWORDS)
+    s2, d2 = _similar_pairs(content, bands, CONTENT_SIMILARITY)
+    words = np.fromiter((len(s.split()) for s in skeletons), dtype=np.int64, count=n)
+    long_enough = (words[s2] >= MIN_CONTENT_WORDS) & (words[d2] >= MIN_CONTENT_WORDS)
+    s_, d_ = np.r_[s1, s2[long_enough]], np.r_[d1, d2[long_enough]]
     from scipy.sparse import coo_matrix  # here: ingest workers import this module, not scipy
     from scipy.sparse.csgraph import connected_components
 
@@ -182,6 +160,23 @@ def template_groups(
     return first[comp]
 
 
-def hash_bytes(data: bytes) -> int:
-    """A stable 32-bit hash for shingles (CRC-32: in C, and the same in every process)."""
-    return zlib.crc32(data)
+def _similar_pairs(
+    sigs: np.ndarray, bands: int, min_similarity: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs from LSH bands, kept when their estimated Jaccard (share of equal
+    MinHash values) reaches ``min_similarity``: one shared band is a weak hint, and unverified
+    pairs chain unrelated templates together through connected components once there are
+    thousands of skeletons."""
+    rows = sigs.shape[1] // bands
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    for band in range(bands):
+        chunk = np.ascontiguousarray(sigs[:, band * rows : (band + 1) * rows])
+        keys = chunk.view(np.dtype((np.void, chunk.dtype.itemsize * rows))).ravel()
+        order = np.argsort(keys, kind="stable")
+        same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
+        src.append(order[same])
+        dst.append(order[same + 1])
+    s_, d_ = np.concatenate(src), np.concatenate(dst)
+    keep = (sigs[s_] == sigs[d_]).mean(axis=1) >= min_similarity
+    return s_[keep], d_[keep]

@@ -1,0 +1,92 @@
+"""MinHash signatures of many short texts at once, in array operations.
+
+Each text's words are numbered once for the whole batch (``pandas.factorize``, in C); a
+4-word shingle's hash is a polynomial of its word numbers, computed for every position of the
+batch with a few vector operations; each permutation is a multiply-shift hash
+(``(a * x + b) >> 32`` in wrapping 64-bit arithmetic), and a signature value is the minimum
+per text (``np.minimum.reduceat`` over contiguous rows). No Python runs per shingle: on
+167,417 skeletons (5.9M shingles) this takes ~5 s where the per-shingle version took ~25 s.
+
+>>> sig = signatures(["a b c d e", "a b c d f", "x y z"], num_perm=64)
+>>> sig.shape, bool((sig[0] == sig[1]).mean() > 0.2), bool((sig[0] == sig[2]).mean() < 0.1)
+((3, 64), True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+SHINGLE_WORDS = 4
+CHUNK_SHINGLES = 1 << 16  # shingles per block: 64 x 64k x 8 bytes = 32 MiB of products
+_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (the golden ratio's bits)
+
+
+def shingle_hashes(
+    texts: Sequence[str], k: int = SHINGLE_WORDS, drop: frozenset[str] = frozenset()
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(owner, hash)`` of every ``k``-word shingle of every text, sorted by owner, words in
+    ``drop`` left out first. A text of fewer words is one shingle of all of them; a text with
+    no words one shingle hashing to 0."""
+    n = len(texts)
+    counts = np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=n)
+    words = pd.Series([w for t in texts for w in t.split()], dtype=object)
+    if drop:
+        kept = ~words.isin(drop).to_numpy()
+        counts = np.bincount(np.repeat(np.arange(n), counts)[kept], minlength=n).astype(np.int64)
+        words = words[kept]
+    ids = pd.factorize(words)[0].astype(np.uint64) + np.uint64(1)
+    starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+    with np.errstate(over="ignore"):
+        h = ids.copy()
+        for j in range(1, k):
+            h = h * _MULT + np.r_[ids[j:], np.zeros(j, np.uint64)]
+    owner_all = np.repeat(np.arange(n), counts)
+    pos = np.arange(len(ids)) - np.repeat(starts, counts)
+    full = pos <= np.repeat(counts, counts) - k
+    owner, hashes = [owner_all[full]], [h[full]]
+    short = np.flatnonzero(counts < k)
+    if len(short):
+        sh = np.zeros(len(short), np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(k):
+                take = counts[short] > j
+                wj = np.zeros(len(short), np.uint64)
+                wj[take] = ids[starts[short][take] + j]
+                sh = sh * _MULT + wj
+        owner.append(short)
+        hashes.append(sh)
+    o, hs = np.concatenate(owner), np.concatenate(hashes)
+    order = np.argsort(o, kind="stable")
+    return o[order], hs[order]
+
+
+def signatures(
+    texts: Sequence[str],
+    *,
+    num_perm: int = 64,
+    seed: int = 1,
+    k: int = SHINGLE_WORDS,
+    drop: frozenset[str] = frozenset(),
+) -> np.ndarray:
+    """``(len(texts), num_perm)`` uint32 MinHash signatures of ``k``-word shingles (words in
+    ``drop`` left out); equal positions estimate the Jaccard similarity of two texts' sets."""
+    owner, hashes = shingle_hashes(texts, k, drop)
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 1 << 63, size=num_perm, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)
+    n = len(texts)
+    sigs = np.empty((n, num_perm), dtype=np.uint32)
+    starts = np.searchsorted(owner, np.arange(n + 1))
+    lo = 0
+    while lo < n:
+        hi = max(lo + 1, int(np.searchsorted(starts, starts[lo] + CHUNK_SHINGLES, "right")) - 1)
+        s0, s1 = starts[lo], starts[hi]
+        with np.errstate(over="ignore"):
+            perm = (a[:, None] * hashes[None, s0:s1] + b[:, None]) >> np.uint64(32)
+        block = np.minimum.reduceat(perm.astype(np.uint32), starts[lo:hi] - s0, axis=1)
+        sigs[lo:hi] = block.T
+        lo = hi
+    return sigs
