@@ -76,6 +76,7 @@ _SUMMARY_COLUMNS = (
     Cluster.regrown,
     Cluster.updated_at,
     ClusterSnapshot.run_id,
+    Cluster.assignee,
 )
 
 
@@ -91,6 +92,7 @@ def _summary(row: Any) -> dict[str, Any]:
         "regrown": bool(row.regrown),
         "updated_at": aware(row.updated_at),
         "run_id": row.run_id,
+        "assignee": row.assignee,
     }
 
 
@@ -144,7 +146,6 @@ def page_clusters(
 
 _DETAIL_COLUMNS = (
     *_SUMMARY_COLUMNS,
-    Cluster.assignee,
     Cluster.notes,
     Cluster.tags,
     Cluster.created_at,
@@ -190,7 +191,6 @@ def cluster_with_snapshot(session: Session, cluster_id: str) -> dict[str, Any] |
         return None
     out = _summary(row)
     out.update(
-        assignee=row.assignee,
         notes=row.notes,
         tags=list(row.tags or []),
         created_at=aware(row.created_at),

@@ -70,7 +70,7 @@ def _iso(ts: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
 
-def _member_values(
+def member_values(
     session: Session, ids: list[str], wanted: set[tuple[int, int]]
 ) -> dict[str, set[tuple[int, int]]]:
     """Which of the ``wanted`` (kind, key) values each member holds."""
@@ -147,7 +147,7 @@ def collect(
     members_rows = _all_members(session, detail.run_id, cluster_id)
     ids = [a for a, _ in members_rows]
     members = _members(session, members_rows, r)
-    edges = _edges(session, detail.run_id, cluster_id, _member_values(session, ids, set(wanted)))
+    edges = _edges(session, detail.run_id, cluster_id, member_values(session, ids, set(wanted)))
     if r.shareable:
         explanation.pop("regrowth", None)
     return Evidence(
