@@ -18,7 +18,10 @@ class SearchQuery(BaseModel):
     )
 
     query: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)
+        str,
+        # something besides spaces, no control characters (leading and trailing spaces are
+        # ignored by the search)
+        StringConstraints(max_length=256, pattern=r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"),
     ] = Field(
         description="An account id (or its start), cluster id, email, IP, device id or "
         "card fingerprint"

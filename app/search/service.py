@@ -49,9 +49,14 @@ def guess(query: str, *, personal: bool) -> list[str]:
     return ["account", "device", "card"] if personal else ["account"]
 
 
-def _prefix(col: Any, text: str) -> Any:
-    """``col`` starts with ``text`` as a range, so the primary key index answers it."""
-    return (col >= text) & (col < text + "\U0010ffff")
+def _prefix(session: Session, col: Any, text: str) -> Any:
+    """``col`` starts with ``text``. On SQLite (binary collation) also as a range, so the
+    primary key index answers it; elsewhere a collation may order a prefix apart, so LIKE
+    alone decides (``%`` and ``_`` in ``text`` are escaped)."""
+    cond = col.startswith(text, autoescape=True)
+    if session.get_bind().dialect.name == "sqlite":
+        cond = cond & (col >= text) & (col < text + "\U0010ffff")
+    return cond
 
 
 def _account_ids(session: Session, kind: str, q: str, h: Hasher, limit: int) -> list[str]:
@@ -59,7 +64,7 @@ def _account_ids(session: Session, kind: str, q: str, h: Hasher, limit: int) -> 
         exact = session.scalars(select(Account.id).where(Account.id == q)).all()
         rest = session.scalars(
             select(Account.id)
-            .where(_prefix(Account.id, q), Account.id != q)
+            .where(_prefix(session, Account.id, q), Account.id != q)
             .order_by(Account.id)
             .limit(limit)
         ).all()
@@ -162,7 +167,7 @@ def _clusters(session: Session, q: str, limit: int) -> list[ClusterHit]:
             ClusterSnapshot,
             (ClusterSnapshot.cluster_id == Cluster.id) & (ClusterSnapshot.run_id == last),
         )
-        .where(_prefix(Cluster.id, q))
+        .where(_prefix(session, Cluster.id, q))
         .order_by(Cluster.id)
         .limit(limit)
     )
@@ -181,6 +186,7 @@ def _clusters(session: Session, q: str, limit: int) -> list[ClusterHit]:
 
 
 def search(session: Session, body: SearchQuery, *, hasher: Hasher, personal: bool) -> SearchResult:
+    body = body.model_copy(update={"query": body.query.strip()})
     kinds = guess(body.query, personal=personal) if body.kind == "auto" else [body.kind]
     denied = [k for k in kinds if k in PERSONAL_KINDS]
     if denied and not personal:

@@ -82,6 +82,8 @@ def test_bad_searches_are_problem_documents(api: Clients) -> None:
         {"query": ""},
         {"query": "   "},
         {"query": "x" * 257},
+        {"query": "acct\u0000"},
+        {"query": "a\nb"},
         {"query": "acct", "kind": "phone"},
         {"query": "acct", "limit": 0},
         {"query": "acct", "extra": 1},
@@ -92,6 +94,8 @@ def test_bad_searches_are_problem_documents(api: Clients) -> None:
         assert r.headers["content-type"] == "application/problem+json" and r.json()["errors"]
     status, body = _search(api["reviewer"], query="no-such-thing")
     assert status == 200 and body["items"] == [] and body["truncated"] is False
+    status, body = _search(api["reviewer"], query="acct%", kind="account")  # LIKE escaped
+    assert status == 200 and body["items"] == []
 
 
 def test_layout_joins_the_cluster_through_shared_value_hubs(api: Clients) -> None:
