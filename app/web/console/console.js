@@ -12,6 +12,11 @@ const PAGE = 100;
 const MEMBERS_PAGE = 50;
 const FEED_SECONDS = 30;
 
+// User Timing marks: docs/performance.md ("Console") reads them in Chromium
+function measured(name, start) {
+  requestAnimationFrame(() => setTimeout(() => performance.measure(name, start))); // after paint
+}
+
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
@@ -151,6 +156,7 @@ function queueQuery() {
 }
 
 async function loadQueue(more) {
+  const t0 = performance.mark("hs:queue:start").name;
   const q = new URLSearchParams(queueQuery());
   if (!more) { state.cursor = null; lastQueueQuery = q.toString(); }
   else if (state.cursor) q.set("cursor", state.cursor);
@@ -165,6 +171,7 @@ async function loadQueue(more) {
     if (!more && !state.rows.length) $("#rows").innerHTML = `<li class="muted row">No cluster matches these filters.</li>`;
     if (state.open) markSelected(state.rows.findIndex((c) => c.id === state.open.id), false);
     say(`${state.rows.length}${state.cursor ? "+" : ""} clusters`);
+    measured("hs:queue", t0);
     if (!state.feedCursor) startFeed();
   } catch (e) { say(failure(e), "err"); }
 }
@@ -368,6 +375,7 @@ function exportsHtml(c) {
 }
 
 async function showCluster(id) {
+  const t0 = performance.mark("hs:cluster:start").name;
   const d = $("#detail");
   markSelected(state.rows.findIndex((c) => c.id === id));
   try {
@@ -395,6 +403,7 @@ async function showCluster(id) {
       <h3>Members</h3><div id="members"></div>
       <h3>History</h3>${historyHtml(c)}`;
     await Promise.all([loadGraph(id), loadMembers(id, [null])]);
+    measured("hs:cluster", t0);
   } catch (e) {
     state.open = null;
     d.innerHTML = `<button type="button" class="back">← Queue</button><p class="err">${esc(failure(e))}</p>`;
