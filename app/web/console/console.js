@@ -125,20 +125,20 @@ async function route() {
   const {view, id, params} = parseHash();
   setFilters(params);
   if (!key()) { say("Paste an API key to start."); return; }
-  if (!state.role) {
-    try {
-      const {body} = await api("/v1/me");
-      state.role = body.role;
-      $("#who").textContent = `${body.name} (${body.role})`;
-    } catch (e) { say(failure(e), "err"); return; }
-  }
+  // the key's role (what the cluster page offers) and the queue, fetched side by side
+  const me = state.role ? null : api("/v1/me").then(({body}) => {
+    state.role = body.role;
+    $("#who").textContent = `${body.name} (${body.role})`;
+  });
   const q = queueQuery();
-  if (q !== lastQueueQuery) await loadQueue(false);
+  const queue = q !== lastQueueQuery ? loadQueue(false) : null;
+  try { await me; } catch (e) { say(failure(e), "err"); return; }
   state.view = view;
   document.body.classList.toggle("open", view !== "queue");
-  if (view === "cluster" && id) await showCluster(id);
-  else if (view === "account" && id) await showAccount(id);
+  if (view === "cluster" && id) await Promise.all([queue, showCluster(id)]);
+  else if (view === "account" && id) await Promise.all([queue, showAccount(id)]);
   else if (view === "queue") {
+    await queue;
     const d = $("#detail");
     if (!d.dataset.filled) d.innerHTML = `<p class="muted intro">Select a cluster (<kbd>j</kbd>/<kbd>k</kbd>, <kbd>Enter</kbd>) or search above.</p>`;
   }
@@ -169,7 +169,8 @@ async function loadQueue(more) {
     state.cursor = body.next_cursor;
     $("#more").hidden = !state.cursor;
     if (!more && !state.rows.length) $("#rows").innerHTML = `<li class="muted row">No cluster matches these filters.</li>`;
-    if (state.open) markSelected(state.rows.findIndex((c) => c.id === state.open.id), false);
+    const shown = parseHash();
+    if (shown.view === "cluster") markSelected(state.rows.findIndex((c) => c.id === shown.id), false);
     say(`${state.rows.length}${state.cursor ? "+" : ""} clusters`);
     measured("hs:queue", t0);
     if (!state.feedCursor) startFeed();
