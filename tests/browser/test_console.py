@@ -116,6 +116,30 @@ def test_reviewer_filters_the_queue_opens_a_cluster_and_decides(
     _assert_no_personal_urls(open_page)
 
 
+def test_bulk_status_for_ticked_clusters(open_page: Any, served: Served) -> None:
+    picked = [c["id"] for c in _flagged(served)[-2:]]  # the smallest flagged ones
+    page = open_page("reviewer")
+    expect = _expect(page)
+    expect(_rows(page).first).to_be_visible()
+    for cid in picked:
+        page.locator(f"[data-testid=cluster-row][data-cluster-id={cid}]").get_by_test_id(
+            "row-select"
+        ).check()
+    page.get_by_test_id("bulk-status").select_option("dismissed")
+    page.get_by_test_id("bulk-apply").click()
+    expect(page.get_by_test_id("bulk-result")).to_have_text("2 set to dismissed.")
+    for cid in picked:
+        row = page.locator(f"[data-testid=cluster-row][data-cluster-id={cid}]")
+        expect(row.get_by_test_id("row-status")).to_have_text("dismissed")
+        detail = httpx.get(
+            f"{served.url}/v1/clusters/{cid}",
+            headers={"Authorization": f"Bearer {served.keys['viewer']}"},
+        ).json()
+        assert detail["status"] == "dismissed"
+        assert detail["history"][0]["note"] == "bulk: 2 clusters set to dismissed"
+    expect(page.get_by_test_id("count-dismissed")).to_have_text("2")
+
+
 def test_a_stale_decision_gets_a_one_click_reload(open_page: Any, served: Served) -> None:
     big = _biggest_flagged(served)
     page = open_page("reviewer", hash=f"#cluster/{big['id']}")
@@ -204,6 +228,7 @@ def test_viewer_reads_without_personal_values_or_actions(open_page: Any, served:
     expect = _expect(page)
     expect(page.get_by_test_id("cluster-title")).to_have_text(big["id"])
     expect(page.get_by_test_id("decision-save")).to_be_disabled()
+    expect(page.get_by_test_id("row-select").first).to_be_hidden()  # no bulk status either
     expect(page.get_by_test_id("review-status")).to_contain_text("viewer role")
     assert page.get_by_test_id("export-link").count() == 0
     expect(page.get_by_test_id("evidence-payment")).to_contain_text("hidden for your role")

@@ -25,6 +25,7 @@ const state = {
   cursor: null,
   rows: [], // cluster summaries in the list, in order
   selected: -1,
+  picked: new Set(), // cluster ids ticked for a bulk status change
   open: null, // {id, etag, detail} of the cluster on screen
   feedCursor: null,
   lastVisit: null,
@@ -128,6 +129,7 @@ async function route() {
   // the key's role (what the cluster page offers) and the queue, fetched side by side
   const me = state.role ? null : api("/v1/me").then(({body}) => {
     state.role = body.role;
+    document.body.classList.toggle("viewer", body.role === "viewer");
     $("#who").textContent = `${body.name} (${body.role})`;
   });
   const q = queueQuery();
@@ -179,8 +181,9 @@ async function loadQueue(more) {
 
 function rowHtml(c, i) {
   const fresh = state.lastVisit && c.updated_at > state.lastVisit;
+  const picked = state.picked.has(c.id);
   return `<li class="row" data-testid="cluster-row" data-cluster-id="${esc(c.id)}" data-index="${i}" tabindex="-1">
-    <div class="line1"><span class="score ${c.flagged ? "flag" : ""}">${c.score.toFixed(3)}</span>
+    <div class="line1"><input type="checkbox" class="pick" data-testid="row-select" aria-label="select ${esc(c.id)} for a bulk status" ${picked ? "checked" : ""}><span class="score ${c.flagged ? "flag" : ""}">${c.score.toFixed(3)}</span>
       <span class="id">${esc(c.id)}</span> ${statusBadge(c.status)}
       ${c.regrown ? `<span class="badge mark" title="reviewed, then gained members">regrown</span>` : ""}
       ${fresh ? `<span class="badge fresh" title="changed since your last visit">new since last visit</span>` : ""}</div>
@@ -243,6 +246,40 @@ async function pollFeed() {
     if (changed) { loadCounts(); $("#feed").textContent = `${changed} change${changed > 1 ? "s" : ""} at ${new Date().toLocaleTimeString()}`; }
   } catch (e) { /* retried on the next tick */ }
   setTimeout(pollFeed, FEED_SECONDS * 1000);
+}
+
+// ---------- bulk status for ticked clusters ----------
+function pick(id, on) {
+  if (on) state.picked.add(id); else state.picked.delete(id);
+  const n = state.picked.size;
+  $("#bulk").hidden = n === 0;
+  $("#bulk-n").textContent = `${n} selected`;
+}
+
+async function bulkApply() {
+  const status = $("#bulk-status").value;
+  const ids = [...state.picked];
+  const out = $("#bulk-result");
+  let done = 0;
+  const failed = [];
+  out.textContent = `Setting ${ids.length}…`;
+  for (const id of ids) { // one PATCH each, with the If-Match of a fresh read: audited one by one
+    try {
+      const path = `/v1/clusters/${encodeURIComponent(id)}`;
+      const {etag} = await api(path);
+      const r = await api(path, {method: "PATCH", json: {status, note: `bulk: ${ids.length} clusters set to ${status}`}, headers: {"If-Match": etag}});
+      updateRow({id, status: r.body.status, assignee: r.body.assignee, updated_at: r.body.updated_at});
+      done += 1;
+    } catch (e) { failed.push(`${id} (${failure(e)})`); }
+  }
+  state.picked.clear();
+  $$("#rows .pick:checked").forEach((b) => { b.checked = false; });
+  $("#bulk").hidden = false;
+  $("#bulk-n").textContent = "";
+  out.textContent = `${done} set to ${status.replace("_", " ")}` + (failed.length ? `; failed: ${failed.join(", ")}` : ".");
+  out.className = failed.length ? "err" : "ok";
+  loadCounts();
+  if (state.open && ids.includes(state.open.id)) showCluster(state.open.id);
 }
 
 // ---------- cluster page ----------
@@ -640,6 +677,11 @@ function onKey(ev) {
       patch({status: STATUS_KEYS[ev.key]});
     }
     ev.preventDefault();
+  } else if (ev.key === "x" && state.selected >= 0 && state.role !== "viewer") {
+    const id = state.rows[state.selected].id;
+    pick(id, !state.picked.has(id));
+    const box = $(`#rows [data-cluster-id="${CSS.escape(id)}"] .pick`);
+    if (box) box.checked = state.picked.has(id);
   } else if (ev.key === "/") {
     $("#search-q").focus();
     ev.preventDefault();
@@ -673,9 +715,16 @@ function init() {
   });
   $("#rows").addEventListener("click", (ev) => {
     const li = ev.target.closest("[data-cluster-id]");
+    if (li && ev.target.classList.contains("pick")) { pick(li.dataset.clusterId, ev.target.checked); return; }
     if (li) go("cluster", li.dataset.clusterId);
   });
   $("#more").addEventListener("click", () => loadQueue(true));
+  $("#bulk-apply").addEventListener("click", bulkApply);
+  $("#bulk-clear").addEventListener("click", () => {
+    state.picked.clear();
+    $$("#rows .pick:checked").forEach((b) => { b.checked = false; });
+    pick("", false);
+  });
   $("#search").addEventListener("submit", search);
   $("#help-btn").addEventListener("click", () => $("#help").showModal());
   const detail = $("#detail");
