@@ -1,4 +1,5 @@
-"""POST /v1/search (ids and personal values, by role) and GET /v1/clusters/{id}/layout."""
+"""What the console added to the API: POST /v1/search (ids and personal values, by role),
+GET /v1/clusters/{id}/layout, members strongest first, the assignee in queue rows."""
 
 from __future__ import annotations
 
@@ -160,3 +161,29 @@ def test_queue_rows_carry_the_assignee(api: Clients) -> None:
     assert r.status_code == 200
     rows = api["viewer"].get("/v1/clusters", params={"flagged": True, "sort": "size"}).json()
     assert rows["items"][0]["assignee"] == "alice"
+
+
+def test_members_strongest_first_page_through_every_member_once(api: Clients) -> None:
+    cluster, _ = _flagged(api)
+    seen: list[tuple[float, str]] = []
+    cursor = None
+    while True:
+        params: dict = {"sort": "strength", "limit": 7}
+        if cursor:
+            params["cursor"] = cursor
+        page = api["viewer"].get(f"/v1/clusters/{cluster['id']}/members", params=params).json()
+        seen += [(m["strength"], m["account_id"]) for m in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == cluster["size"] == len({a for _, a in seen})
+    assert seen == sorted(seen, key=lambda x: (-x[0], x[1]))
+    by_id = api["viewer"].get(f"/v1/clusters/{cluster['id']}/members", params={"limit": 7})
+    # a cursor of one sort is refused by the other, with a problem document
+    r = api["viewer"].get(
+        f"/v1/clusters/{cluster['id']}/members",
+        params={"sort": "strength", "cursor": by_id.json()["next_cursor"]},
+    )
+    assert r.status_code == 400 and "another sort" in r.json()["detail"]
+    r = api["viewer"].get(f"/v1/clusters/{cluster['id']}/members", params={"sort": "size"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"

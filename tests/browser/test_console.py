@@ -84,6 +84,11 @@ def test_reviewer_filters_the_queue_opens_a_cluster_and_decides(
     expect(page.get_by_test_id("members-range")).to_contain_text(f"1–50 of {big['size']}")
     page.get_by_test_id("members-next").click()
     expect(page.get_by_test_id("members-range")).to_contain_text("51–")
+    page.get_by_test_id("members-sort").select_option("strength")  # back to page one
+    expect(page.get_by_test_id("members-range")).to_contain_text("1–50 of")
+    strengths = page.locator("[data-testid=members] tr td:nth-child(2)").all_inner_texts()
+    values = [float(v.replace(",", "")) for v in strengths]
+    assert values == sorted(values, reverse=True)
     # a deep link survives a reload
     page.reload()
     page.get_by_test_id("key-input").fill(served.keys["reviewer"])

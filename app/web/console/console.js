@@ -587,22 +587,24 @@ function panZoom(svg, extent) {
 }
 
 // ---------- members, paged ----------
-async function loadMembers(id, stack) {
+async function loadMembers(id, stack, sort = "account") {
   const box = $("#members");
   const cursor = stack[stack.length - 1];
-  const q = new URLSearchParams({limit: String(MEMBERS_PAGE)});
+  const q = new URLSearchParams({limit: String(MEMBERS_PAGE), sort});
   if (cursor) q.set("cursor", cursor);
   try {
     const {body: m} = await api(`/v1/clusters/${encodeURIComponent(id)}/members?${q}`);
     if (!state.open || state.open.id !== id) return;
     const first = (stack.length - 1) * MEMBERS_PAGE + 1;
-    box.innerHTML = `<div class="scroll"><table data-testid="members"><tr><th>account</th><th class="num">strength</th><th class="num">links</th><th>families</th><th class="num">requests</th><th>signed up</th><th>country</th><th>last seen</th></tr>
+    box.innerHTML = `<label class="muted">Order <select id="m-sort" data-testid="members-sort"><option value="account">by account id</option><option value="strength" ${sort === "strength" ? "selected" : ""}>strongest link first</option></select></label>
+      <div class="scroll"><table data-testid="members"><tr><th>account</th><th class="num">strength</th><th class="num">links</th><th>families</th><th class="num">requests</th><th>signed up</th><th>country</th><th>last seen</th></tr>
       ${m.items.map((x) => `<tr><td><a href="${hashFor("account", x.account_id)}" class="mono">${esc(x.account_id)}</a></td><td class="num">${fmt(x.strength, 1)}</td><td class="num">${x.evidence.links}</td><td>${famChips(x.evidence.families)}</td><td class="num">${fmt(x.behaviour.requests)}</td><td>${day(x.behaviour.signed_up)}</td><td>${esc(x.behaviour.country || "–")}</td><td>${day(x.behaviour.last_seen)}</td></tr>`).join("")}</table></div>
       <div class="pager"><button type="button" id="m-prev" ${stack.length > 1 ? "" : "disabled"}>Previous</button>
       <span data-testid="members-range">${fmt(first)}–${fmt(first + m.items.length - 1)} of ${fmt(m.total)}</span>
       <button type="button" id="m-next" data-testid="members-next" ${m.next_cursor ? "" : "disabled"}>Next</button></div>`;
-    $("#m-prev").onclick = () => loadMembers(id, stack.slice(0, -1));
-    $("#m-next").onclick = () => loadMembers(id, [...stack, m.next_cursor]);
+    $("#m-prev").onclick = () => loadMembers(id, stack.slice(0, -1), sort);
+    $("#m-next").onclick = () => loadMembers(id, [...stack, m.next_cursor], sort);
+    $("#m-sort").onchange = (ev) => loadMembers(id, [null], ev.target.value);
   } catch (e) { box.innerHTML = `<p class="err">${esc(failure(e))}</p>`; }
 }
 
