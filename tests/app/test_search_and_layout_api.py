@@ -187,3 +187,16 @@ def test_members_strongest_first_page_through_every_member_once(api: Clients) ->
     assert r.status_code == 400 and "another sort" in r.json()["detail"]
     r = api["viewer"].get(f"/v1/clusters/{cluster['id']}/members", params={"sort": "size"})
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_the_report_picture_draws_shared_values_as_hubs(api: Clients) -> None:
+    cluster, _ = _flagged(api)
+    for redaction in ("internal", "shareable"):
+        r = api["reviewer"].get(
+            f"/v1/clusters/{cluster['id']}/export",
+            params={"format": "html", "redaction": redaction},
+        )
+        assert r.status_code == 200
+        svg = r.text[r.text.index("<svg") : r.text.index("</svg>")]
+        # one diamond per shared value held by two or more drawn members, plus the legend's
+        assert svg.count("<polygon") >= 2 and svg.count("<circle") == min(cluster["size"], 150)
