@@ -63,6 +63,8 @@ def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="playwright not installed (pip install -e '.[test]')"
     )
+    # generous waits: these machines are shared and a busy moment is not a failure
+    sync_api.expect.set_options(timeout=15_000)
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield b
@@ -125,6 +127,7 @@ def open_page(browser: Any, served: Served) -> Iterator[Any]:
         )
         contexts.append(context)
         page = context.new_page()
+        page.set_default_timeout(15_000)
         page.on("pageerror", lambda e: watch.errors.append(str(e)))
 
         def check(request: Any) -> None:

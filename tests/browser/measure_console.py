@@ -18,9 +18,6 @@ import threading
 import time
 from typing import Any
 
-import uvicorn
-from playwright.sync_api import sync_playwright
-
 from app.auth.apikeys import create_key
 from app.core.context import default_context
 from app.web.app import create_app
@@ -43,6 +40,9 @@ def _since_navigation(page: Any, name: str, durations: list[float]) -> float:
 
 
 def main() -> None:
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
     ctx = default_context()
     with ctx.sessions() as s, s.begin():
         _, key = create_key(s, name="measure", role="reviewer", actor="measure")
