@@ -268,6 +268,7 @@ def test_screens_fit_at_each_width(open_page: Any, served: Served, shots: Path, 
     expect(_rows(page).first).to_be_visible()
     expect(page.get_by_test_id("search-input")).to_be_visible()
     expect(page.get_by_test_id("key-input")).to_be_visible()
+    expect(page.locator("#bulk")).to_be_hidden()  # nothing ticked
     header = page.locator("header").bounding_box()
     assert header and header["height"] <= (100 if width < 700 else 50), "the header wraps"
     _no_horizontal_overflow(page)

@@ -27,6 +27,7 @@ const state = {
   selected: -1,
   picked: new Set(), // cluster ids ticked for a bulk status change
   open: null, // {id, etag, detail} of the cluster on screen
+  shownId: null, // the cluster last drawn in the detail pane (a reload keeps the scroll)
   feedCursor: null,
   lastVisit: null,
   view: "queue",
@@ -440,6 +441,8 @@ async function showCluster(id) {
       <h3>Top templates</h3>${templatesHtml(c)}
       <h3>Members</h3><div id="members"></div>
       <h3>History</h3>${historyHtml(c)}`;
+    if (state.shownId !== id) toTop(d);
+    state.shownId = id;
     await Promise.all([loadGraph(id), loadMembers(id, [null])]);
     measured("hs:cluster", t0);
   } catch (e) {
@@ -608,6 +611,13 @@ async function loadMembers(id, stack, sort = "account") {
   } catch (e) { box.innerHTML = `<p class="err">${esc(failure(e))}</p>`; }
 }
 
+// a new page in the detail pane starts at its top (on phones the window scrolls, not the pane)
+function toTop(d) {
+  d.focus({preventScroll: true});
+  d.scrollTop = 0;
+  if (matchMedia("(max-width: 700px)").matches) window.scrollTo(0, 0);
+}
+
 // ---------- account page ----------
 async function showAccount(id) {
   const d = $("#detail");
@@ -631,8 +641,8 @@ async function showAccount(id) {
       <h3>Observed values</h3>${a.observations.map((o) => `<h4>${esc(o.kind)} <span class="muted">${fmt(o.distinct_values)} distinct, ${fmt(o.requests)} requests</span></h4><div class="scroll"><table>${o.top.map((t) => `<tr><td class="val mono">${pv(t.value)}</td><td class="num">${fmt(t.requests)}</td><td>${day(t.first_seen)} – ${day(t.last_seen)}</td></tr>`).join("")}</table></div>`).join("") || `<p class="muted">None.</p>`}
       <h3>Strongest links</h3>${a.links.length ? `<div class="scroll"><table><tr><th>account</th><th>cluster</th><th class="num">weight</th><th>families</th></tr>${a.links.map((l) => `<tr><td><a href="${hashFor("account", l.account_id)}" class="mono">${esc(l.account_id)}</a></td><td class="mono">${esc(l.cluster_id)}</td><td class="num">${fmt(l.weight, 2)}</td><td>${famChips(Object.fromEntries(Object.keys(l.families).map((k) => [k, 1])))}</td></tr>`).join("")}</table></div>` : `<p class="muted">None stored.</p>`}
     </div>`;
-    d.focus({preventScroll: true});
-    d.scrollTop = 0;
+    state.shownId = null;
+    toTop(d);
   } catch (e) { d.innerHTML = `<div data-testid="account-view"><button type="button" class="back">← Queue</button><p class="err">${esc(failure(e))}</p></div>`; }
 }
 
