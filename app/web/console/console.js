@@ -164,7 +164,8 @@ async function loadQueue(more) {
   if (!more) { state.cursor = null; lastQueueQuery = q.toString(); }
   else if (state.cursor) q.set("cursor", state.cursor);
   try {
-    const [{body}] = await Promise.all([api("/v1/clusters?" + q), more ? null : loadCounts()]);
+    if (!more) loadCounts(); // beside the list, not before its rows
+    const {body} = await api("/v1/clusters?" + q);
     if (!more) { state.rows = []; state.selected = -1; $("#rows").innerHTML = ""; }
     const start = state.rows.length;
     state.rows.push(...body.items);
