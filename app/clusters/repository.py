@@ -76,6 +76,7 @@ _SUMMARY_COLUMNS = (
     Cluster.regrown,
     Cluster.updated_at,
     ClusterSnapshot.run_id,
+    Cluster.assignee,
 )
 
 
@@ -91,6 +92,7 @@ def _summary(row: Any) -> dict[str, Any]:
         "regrown": bool(row.regrown),
         "updated_at": aware(row.updated_at),
         "run_id": row.run_id,
+        "assignee": row.assignee,
     }
 
 
@@ -144,7 +146,6 @@ def page_clusters(
 
 _DETAIL_COLUMNS = (
     *_SUMMARY_COLUMNS,
-    Cluster.assignee,
     Cluster.notes,
     Cluster.tags,
     Cluster.created_at,
@@ -190,7 +191,6 @@ def cluster_with_snapshot(session: Session, cluster_id: str) -> dict[str, Any] |
         return None
     out = _summary(row)
     out.update(
-        assignee=row.assignee,
         notes=row.notes,
         tags=list(row.tags or []),
         created_at=aware(row.created_at),
@@ -216,16 +216,52 @@ _MEMBER_PAGE = (
     .order_by(ClusterMember.account_id)
     .limit(bindparam("lim"))
 )
+_BY_STRENGTH = (ClusterMember.strength.desc(), ClusterMember.account_id)
+_STRONGEST_PAGE = (
+    select(ClusterMember.account_id, ClusterMember.strength)
+    .where(*_IN_CLUSTER)
+    .order_by(*_BY_STRENGTH)
+    .limit(bindparam("lim"))
+)
+_STRONGEST_PAGE_AFTER = (
+    select(ClusterMember.account_id, ClusterMember.strength)
+    .where(
+        *_IN_CLUSTER,
+        or_(
+            ClusterMember.strength < bindparam("s"),
+            (ClusterMember.strength == bindparam("s"))
+            & (ClusterMember.account_id > bindparam("after")),
+        ),
+    )
+    .order_by(*_BY_STRENGTH)
+    .limit(bindparam("lim"))
+)
 
 
 def page_members(
-    session: Session, run_id: str, cluster_id: str, limit: int, after: str | None
+    session: Session,
+    run_id: str,
+    cluster_id: str,
+    limit: int,
+    after: str | None,
+    *,
+    strongest_after: tuple[float, str] | None = None,
+    by_strength: bool = False,
 ) -> tuple[int, list[tuple[str, float]]]:
-    """The member count and one page of (account, strength) by account id, after ``after``."""
+    """The member count and one page of (account, strength): by account id after ``after``,
+    or with ``by_strength`` strongest first after ``strongest_after`` (strength, account)."""
     conn = session.connection()  # prebuilt Core statements: the members page is a hot path
     total = int(conn.execute(_MEMBER_COUNT, {"rid": run_id, "cid": cluster_id}).scalar() or 0)
-    params = {"rid": run_id, "cid": cluster_id, "after": after or "", "lim": limit}
-    rows = conn.execute(_MEMBER_PAGE, params).all()
+    params: dict[str, Any] = {"rid": run_id, "cid": cluster_id, "lim": limit}
+    if not by_strength:
+        stmt = _MEMBER_PAGE
+        params["after"] = after or ""
+    elif strongest_after is None:
+        stmt = _STRONGEST_PAGE
+    else:
+        stmt = _STRONGEST_PAGE_AFTER
+        params.update(s=strongest_after[0], after=strongest_after[1])
+    rows = conn.execute(stmt, params).all()
     return total, [(a, s) for a, s in rows]
 
 

@@ -129,11 +129,14 @@ async def get_members(
     cluster_id: str,
     limit: int = Query(100, ge=1, le=1000),
     cursor: str | None = Query(None, max_length=512),
+    sort: Literal["account", "strength"] = Query(
+        "account", description="By account id, or strongest link to the cluster first"
+    ),
     who: Principal = Depends(require("viewer")),
 ) -> Response:
     return await rendered(
         request,
-        lambda s: service.members(s, cluster_id, limit, cursor),
+        lambda s: service.members(s, cluster_id, limit, cursor, sort),
         personal=who.can("reviewer"),
     )
 

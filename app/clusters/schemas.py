@@ -22,6 +22,7 @@ class ClusterSummary(BaseModel):
     regrown: bool
     updated_at: UtcDatetime
     run_id: str
+    assignee: str | None = Field(None, description="Who works the cluster (review field)")
 
 
 class ClusterPage(BaseModel):
@@ -41,7 +42,6 @@ class Decision(BaseModel):
 
 
 class ClusterDetail(ClusterSummary):
-    assignee: str | None
     notes: str | None
     tags: list[str]
     created_at: UtcDatetime

@@ -105,14 +105,38 @@ def _current(session: Session, cluster_id: str) -> dict[str, Any]:
     return row
 
 
-def members(session: Session, cluster_id: str, limit: int, cursor: str | None) -> MemberPage:
+def members(
+    session: Session, cluster_id: str, limit: int, cursor: str | None, sort: str = "account"
+) -> MemberPage:
+    """A page of the cluster's members by account id, or strongest first (``sort``)."""
     row = _current(session, cluster_id)
     run_id, after = row["run_id"], None
     if cursor:  # pinned to the run the first page came from
         run_id, after = decode_cursor(cursor)
         if not isinstance(run_id, str) or not repo.run_exists(session, run_id):
             raise BadRequest("the run this cursor pages through was purged; start again")
-    total, rows = repo.page_members(session, run_id, cluster_id, limit + 1, after)
+    by_strength = sort == "strength"
+    strongest_after = None
+    if after is not None and by_strength:
+        if not (
+            isinstance(after, list)
+            and len(after) == 2
+            and isinstance(after[0], int | float)
+            and isinstance(after[1], str)
+        ):
+            raise BadRequest("this cursor pages another sort; start again without it")
+        strongest_after, after = (float(after[0]), after[1]), None
+    elif after is not None and not isinstance(after, str):
+        raise BadRequest("this cursor pages another sort; start again without it")
+    total, rows = repo.page_members(
+        session,
+        run_id,
+        cluster_id,
+        limit + 1,
+        after,
+        strongest_after=strongest_after,
+        by_strength=by_strength,
+    )
     page = rows[:limit]
     ids = [a for a, _ in page]
     evidence: dict[str, dict[str, Any]] = {
@@ -151,7 +175,10 @@ def members(session: Session, cluster_id: str, limit: int, cursor: str | None) -
                 ),
             )
         )
-    nxt = encode_cursor([run_id, rows[limit - 1][0]]) if len(rows) > limit else None
+    nxt = None
+    if len(rows) > limit:
+        last, strength = rows[limit - 1]
+        nxt = encode_cursor([run_id, [float(strength), last] if by_strength else last])
     return MemberPage(
         cluster_id=cluster_id, run_id=run_id, total=total, items=items, next_cursor=nxt
     )

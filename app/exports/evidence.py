@@ -51,6 +51,8 @@ class Evidence:
     run: dict[str, Any]
     history: list[dict[str, Any]]
     values: list[dict[str, Any]] = field(default_factory=list)  # shared values, strongest first
+    #: each shared value held by two or more members: its family, kind and holders (as shown)
+    hubs: list[dict[str, Any]] = field(default_factory=list)
 
     def manifest_head(self) -> dict[str, Any]:
         return {
@@ -70,7 +72,7 @@ def _iso(ts: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
 
-def _member_values(
+def member_values(
     session: Session, ids: list[str], wanted: set[tuple[int, int]]
 ) -> dict[str, set[tuple[int, int]]]:
     """Which of the ``wanted`` (kind, key) values each member holds."""
@@ -147,7 +149,8 @@ def collect(
     members_rows = _all_members(session, detail.run_id, cluster_id)
     ids = [a for a, _ in members_rows]
     members = _members(session, members_rows, r)
-    edges = _edges(session, detail.run_id, cluster_id, _member_values(session, ids, set(wanted)))
+    held = member_values(session, ids, set(wanted))
+    edges = _edges(session, detail.run_id, cluster_id, held)
     if r.shareable:
         explanation.pop("regrowth", None)
     return Evidence(
@@ -163,7 +166,22 @@ def collect(
         run=_provenance(session, detail.run_id),
         history=_history(detail, r),
         values=values,
+        hubs=_hubs(ids, held, wanted, r),
     )
+
+
+def _hubs(
+    ids: list[str], held: dict[str, set[tuple[int, int]]], wanted: Wanted, r: Redactor
+) -> list[dict[str, Any]]:
+    holders: dict[tuple[int, int], list[str]] = {}
+    for a in ids:
+        for key in sorted(held.get(a, ())):
+            holders.setdefault(key, []).append(r.account(a))
+    return [
+        {"family": wanted[k]["family"], "kind": wanted[k]["kind"], "members": members}
+        for k, members in holders.items()
+        if len(members) >= 2
+    ]
 
 
 Wanted = dict[tuple[int, int], dict[str, Any]]

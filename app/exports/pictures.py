@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-import networkx as nx
-
 from app.exports.evidence import Evidence
+from app.exports.layout import positions
 
 MAX_NODES = 150
 _COLOURS = {
@@ -20,32 +19,60 @@ _COLOURS = {
 
 
 def graph_svg(ev: Evidence, size: int = 520) -> str:
-    """Members (the strongest MAX_NODES) and their edges, coloured by strongest family."""
+    """Members (the strongest MAX_NODES) and their edges, coloured by strongest family, with
+    the shared values they hold as diamonds (the layout of app.exports.layout: the cluster's
+    groups around their cards, devices and IPs, not islands of stored edges)."""
     top = sorted(ev.members, key=lambda m: -m["strength"])[:MAX_NODES]
     keep = {m["account"] for m in top}
-    g = nx.Graph()
-    g.add_nodes_from(keep)
+    edges = []
     for e in ev.edges:
         if e["source"] in keep and e["target"] in keep:
             fam = max(e["families"], key=e["families"].get) if e["families"] else "network"
-            g.add_edge(e["source"], e["target"], fam=fam, w=e["weight"])
-    pos = nx.spring_layout(g, seed=1) if len(g) else {}
+            edges.append((e["source"], e["target"], fam, float(e["weight"])))
+    hubs: list[tuple[str, str, list[str]]] = []
+    for h in ev.hubs:
+        holders = [a for a in h["members"] if a in keep]
+        if len(holders) >= 2:
+            hubs.append((f"hub:{len(hubs)}", h["family"], holders))
+    ids = sorted(keep)
+    index = {a: i for i, a in enumerate(ids)}
+    for hub, _, _ in hubs:
+        index[hub] = len(index)
+    links = [(index[a], index[b], w) for a, b, _, w in edges]
+    links += [(index[hub], index[a], 0.5) for hub, _, holders in hubs for a in holders]
+    at = positions(len(index), links)
     pad = 20
+    pos = {a: at[i] for a, i in index.items()}
 
     def xy(p: tuple[float, float]) -> tuple[float, float]:
-        return pad + (p[0] + 1) / 2 * (size - 2 * pad), pad + (p[1] + 1) / 2 * (size - 2 * pad)
+        # the bottom 20 px hold the legend
+        return pad + p[0] * (size - 2 * pad), pad + p[1] * (size - 2 * pad - 20)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
         f'viewBox="0 0 {size} {size}"><rect width="100%" height="100%" fill="#ffffff"/>'
     ]
-    for a, b, d in g.edges(data=True):
+    for hub, _, holders in hubs:
+        hx, hy = xy(pos[hub])
+        for a in holders:
+            x, y = xy(pos[a])
+            parts.append(
+                f'<line x1="{hx:.1f}" y1="{hy:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
+                'stroke="#b8bec9" stroke-width="0.6" stroke-opacity="0.5"/>'
+            )
+    for a, b, fam, _w in edges:
         (x1, y1), (x2, y2) = xy(pos[a]), xy(pos[b])
         parts.append(
             f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-            f'stroke="{_COLOURS.get(d["fam"], "#888888")}" stroke-width="1" stroke-opacity="0.6"/>'
+            f'stroke="{_COLOURS.get(fam, "#888888")}" stroke-width="1" stroke-opacity="0.6"/>'
         )
-    for n in g.nodes:
+    for hub, fam, _ in hubs:
+        x, y = xy(pos[hub])
+        parts.append(
+            f'<polygon points="{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} '
+            f'{x - 6:.1f},{y:.1f}" fill="{_COLOURS.get(fam, "#888888")}"/>'
+        )
+    for n in ids:
         x, y = xy(pos[n])
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#1d2330"/>')
     ly = size - 8
@@ -57,7 +84,12 @@ def graph_svg(ev: Evidence, size: int = 520) -> str:
             f"{escape(fam)}</text>"
         )
         lx += 80
-    parts.append("</svg>")
+    # the diamond drawn, not a glyph: the PDF's core fonts have no diamond
+    parts.append(
+        f'<polygon points="{lx + 5},{ly - 10} {lx + 10},{ly - 5} {lx + 5},{ly} {lx},{ly - 5}" '
+        f'fill="#888888"/><text x="{lx + 13}" y="{ly}" font-size="10" '
+        'font-family="Helvetica">shared value</text></svg>'
+    )
     return "".join(parts)
 
 

@@ -1,15 +1,19 @@
-"""GET /v1/clusters/{id}/export?format=F&redaction=R (reviewer role, own rate limit)."""
+"""GET /v1/clusters/{id}/export?format=F&redaction=R (reviewer role, own rate limit), and
+GET /v1/clusters/{id}/layout (the laid-out relationship graph the console and report draw)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.auth.apikeys import Principal
 from app.auth.deps import require
 from app.auth.ratelimit import RateLimiter
+from app.cache.etag import rendered
 from app.core.context import Context
-from app.core.errors import AUTHENTICATED
+from app.core.errors import AUTHENTICATED, NOT_MODIFIED
 from app.exports.formats import ExportFormat, Redaction
+from app.exports.layout import ClusterLayout, cluster_layout
 from app.exports.service import export
 
 router = APIRouter(prefix="/v1/clusters", tags=["exports"])
@@ -62,3 +66,32 @@ def export_cluster(
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get(
+    "/{cluster_id}/layout",
+    tags=["clusters"],
+    response_model=ClusterLayout,
+    responses={**AUTHENTICATED, **NOT_MODIFIED},
+    summary="The cluster's relationship graph laid out: members and shared-value hubs with x, y",
+    description=(
+        "The members of `GET /v1/clusters/{id}/graph` (at most `max_nodes`) and its stored "
+        "edges, plus the cluster's top evidence values (cards, devices, IPs, templates...) "
+        "as hub nodes linked to the shown members holding them, placed by a deterministic "
+        "force-directed layout (python-igraph; components packed side by side). Hub labels "
+        "are personal values: null for viewers, except templates, user agents and sign-up "
+        "bursts."
+    ),
+)
+async def get_layout(
+    request: Request,
+    cluster_id: str,
+    max_nodes: int = Query(400, ge=2, le=2000),
+    who: Principal = Depends(require("viewer")),
+) -> Response:
+    personal = who.can("reviewer")
+
+    def build(s: Session) -> ClusterLayout:
+        return cluster_layout(s, cluster_id, max_nodes=max_nodes, personal=personal)
+
+    return await rendered(request, build, personal=personal)

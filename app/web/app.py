@@ -64,12 +64,14 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     from app.ingest import router as ingest_router
     from app.ops import router as ops_router
     from app.reviews import router as reviews_router
+    from app.search import router as search_router
     from app.web import api_docs, console, health, metrics
 
     # routes are matched in order: the most requested first
     app.include_router(clusters_router.router)
     app.include_router(reviews_router.router)
     app.include_router(accounts_router.router)
+    app.include_router(search_router.router)
     app.include_router(health.router)
     app.include_router(ingest_router.router)
     app.include_router(exports_router.router)

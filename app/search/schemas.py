@@ -1,0 +1,67 @@
+"""API shapes for search (POST /v1/search): the query travels in the body, never the URL."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SearchKind = Literal["auto", "account", "cluster", "email", "ip", "device", "card"]
+#: kinds whose query is a personal value: reviewer role and above
+PERSONAL_KINDS = frozenset({"email", "ip", "device", "card"})
+
+
+class SearchQuery(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"query": "acct_0000838"}, {"query": "a@example.com"}]},
+    )
+
+    query: Annotated[
+        str,
+        # something besides spaces, no control characters (leading and trailing spaces are
+        # ignored by the search)
+        StringConstraints(max_length=256, pattern=r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"),
+    ] = Field(
+        description="An account id (or its start), cluster id, email, IP, device id or "
+        "card fingerprint"
+    )
+    kind: SearchKind = Field(
+        "auto",
+        description="What the query is; `auto` guesses: `hc_` a cluster, `@` an email, an "
+        "address an IP, else an account id, then (reviewers) a device or card fingerprint",
+    )
+    limit: int = Field(20, ge=1, le=100)
+
+
+class ClusterRef(BaseModel):
+    cluster_id: str
+    score: float
+    flagged: bool
+    status: str
+
+
+class AccountHit(BaseModel):
+    type: Literal["account"] = "account"
+    account_id: str
+    matched: str = Field(description="What matched: account, email, ip, device or card")
+    created_at: str | None
+    country: str | None
+    cluster: ClusterRef | None = Field(description="Its cluster in the latest completed run")
+
+
+class ClusterHit(BaseModel):
+    type: Literal["cluster"] = "cluster"
+    cluster_id: str
+    score: float
+    flagged: bool
+    size: int
+    status: str
+    gone: bool
+    summary: str
+
+
+class SearchResult(BaseModel):
+    kinds: list[str] = Field(description="The kinds the query was tried as, in order")
+    items: list[AccountHit | ClusterHit]
+    truncated: bool = Field(description="More matched than `limit`")
