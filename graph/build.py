@@ -392,6 +392,24 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
     )
 
 
+def one_off_templates(inp: DetectionInput, g: AccountGraph) -> np.ndarray:
+    """Template keys whose group (near-duplicates included) only one account has used.
+
+    Such a template links nobody: it carries no evidence, so its prompt samples need not be
+    kept (prompt texts are personal data). When a near-duplicate from another account
+    arrives later, the group forms again from the skeletons, and new samples come with it.
+    """
+    inc = inp.incidence
+    m = inc.kind == Kind.TEMPLATE
+    if not m.any():
+        return np.zeros(0, dtype=np.int64)
+    keys = inc.key[m]
+    frame = pd.DataFrame({"a": inc.account[m], "k": keys, "g": _remap(keys, g.template_group)})
+    users = frame.drop_duplicates(["a", "g"]).groupby("g")["a"].size()
+    lonely = users.index.to_numpy()[users.to_numpy() == 1]
+    return np.unique(keys[np.isin(frame["g"].to_numpy(), lonely)])
+
+
 def _combine(
     n: int, parts: list[tuple[int, sp.coo_matrix]], timing: Timing, p: BuildParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

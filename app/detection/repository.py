@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Integer, Table, bindparam, cast, func, insert, select, update
+from sqlalchemy import Engine, Integer, Table, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -106,6 +106,16 @@ def prompt_samples(
         for k, t in session.execute(q):
             out.setdefault(int(k), []).append(t)
     return out
+
+
+def drop_prompt_samples(session: Session, template_keys: Sequence[int]) -> int:
+    """Delete the prompt samples of ``template_keys``; returns how many rows went."""
+    gone = 0
+    for i in range(0, len(template_keys), _CHUNK):
+        part = [int(k) for k in template_keys[i : i + _CHUNK]]
+        r = session.execute(delete(PromptSample).where(PromptSample.template_key.in_(part)))
+        gone += int(getattr(r, "rowcount", 0) or 0)
+    return gone
 
 
 def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -29,6 +29,7 @@ from app.detection.loader import load_input
 from app.detection.persist import save_run
 from app.models import DetectionRun
 from graph import DetectParams, run_detection
+from graph.build import one_off_templates
 from graph.data import DetectionInput
 from graph.pipeline import peak_rss_mib
 from graph.scoring import WEIGHTS_FILE
@@ -173,6 +174,11 @@ def _execute(
             timings=timings,  # gains persist and total
             started=t0,
         )
+        # one-off prompts link nobody: their samples (personal data) are not kept
+        with transaction(ctx.sessions) as s:
+            counts["prompt_samples_dropped"] = repo.drop_prompt_samples(
+                s, one_off_templates(inp, result.graph).tolist()
+            )
         counts["peak_rss_mib"] = peak_rss_mib()
         return {"run_id": run_id, "timings": timings, "counts": counts}
     except BaseException as exc:

@@ -13,8 +13,11 @@ import collections
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
+from app.models import ClusterSnapshot, PromptSample
 from graph import evaluate
+from graph.signals.prompts import skeleton
 from tests.app.test_detection import detect_world, latest_clusters
 from worlds.world import REALISTIC_NETWORKS, World, generate_world, realistic_params
 
@@ -42,6 +45,11 @@ def world() -> World:
 def quality(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     ctx = detect_world(world, tmp_path_factory.mktemp("realistic") / "world.db")
     clusters = latest_clusters(ctx)
+    with ctx.sessions() as session:
+        samples = set(session.scalars(select(PromptSample.text)))
+        explained = list(
+            session.scalars(select(ClusterSnapshot.explanation).where(ClusterSnapshot.flagged))
+        )
     ctx.close()
     truth = dict(world.truth())
     role = dict(zip((a["id"] for a in world.accounts), world.roles, strict=True))
@@ -51,6 +59,8 @@ def quality(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         truth,
     )
     yield {
+        "samples": samples,
+        "flagged_explanations": explained,
         "metrics": metrics,
         "flagged_roles": flagged,
         "roles": collections.Counter(role.values()),
@@ -76,3 +86,24 @@ def test_no_lookalike_is_flagged(quality: dict, lookalike: str) -> None:
 def test_precision_and_false_positive_rate(quality: dict) -> None:
     m = quality["metrics"]
     assert m["precision"] >= 0.97 and m["benign_fpr"] <= 0.001, m
+
+
+@pytest.mark.slow
+def test_one_off_prompts_are_not_kept_but_evidence_samples_are(quality: dict, world: World) -> None:
+    """A one-off prompt (its template used by one account) links nobody: its text, personal
+    data, is not kept; shared templates keep their samples."""
+    labels = dict(world.truth())
+    benign = [
+        (r["account_id"], r["prompt"])
+        for r in world.records()
+        if r["type"] == "request" and labels[r["account_id"]] == "benign"
+    ]
+    users: dict[str, set[str]] = collections.defaultdict(set)
+    for account, prompt in benign:
+        users[skeleton(prompt)].add(account)
+    once = [p for _, p in benign if len(users[skeleton(p)]) == 1]
+    kept = sum(p in quality["samples"] for p in once)
+    assert len(once) > 1000 and kept / len(once) <= 0.01, (kept, len(once))
+    flagged = quality["flagged_explanations"]
+    with_samples = [e for e in flagged if any(t.get("samples") for t in e["templates"])]
+    assert len(with_samples) >= len(flagged) - 1  # a reviewer reads what the network sent
