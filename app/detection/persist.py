@@ -11,6 +11,7 @@ reviews wait for this commit and the feed sees the run whole.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -60,13 +61,16 @@ def save_run(
     runner: dict[str, Any],
     timings: dict[str, float],
     started: float,
+    one_off_templates: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Persist ``result`` as run ``run_id`` and mark it completed; returns the run's counts.
     ``ids`` are the account ids the result's member indices point into; ``runner`` names the
     process that ran it (host, pid). ``timings`` (seconds per stage so far) gain, in place,
     ``persist`` and ``total`` (since ``started``, a ``perf_counter`` reading) and are written in
     the same update that marks the run completed, so a reader never sees a completed run
-    without them."""
+    without them. The prompt samples of ``one_off_templates`` (templates only one account used:
+    no evidence, and personal data) are deleted in the same transaction, once the clusters'
+    explanations have taken theirs."""
     now = datetime.now(UTC)
     t_persist = time.perf_counter()
     member_ids = [ids[c.members].tolist() for c in result.clusters]
@@ -79,6 +83,7 @@ def save_run(
         )
         existing = repo.existing_clusters(s, cluster_ids)
         _attach_samples(s, result.clusters)
+        dropped = repo.drop_prompt_samples(s, one_off_templates)
         rows = _Rows()
         for c, cid, members, lin in zip(
             result.clusters, cluster_ids, member_ids, lineage, strict=True
@@ -109,6 +114,7 @@ def save_run(
             "new_clusters": len(rows.new),
             "gone_clusters": len(gone),
             "regrown_clusters": rows.regrown,
+            "prompt_samples_dropped": dropped,
         }
         timings["persist"] = round(time.perf_counter() - t_persist, 3)
         timings["total"] = round(time.perf_counter() - started, 3)

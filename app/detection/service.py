@@ -173,12 +173,9 @@ def _execute(
             runner=lease.runner(),
             timings=timings,  # gains persist and total
             started=t0,
+            # one-off prompts link nobody: their samples (personal data) are not kept
+            one_off_templates=one_off_templates(inp, result.graph).tolist(),
         )
-        # one-off prompts link nobody: their samples (personal data) are not kept
-        with transaction(ctx.sessions) as s:
-            counts["prompt_samples_dropped"] = repo.drop_prompt_samples(
-                s, one_off_templates(inp, result.graph).tolist()
-            )
         counts["peak_rss_mib"] = peak_rss_mib()
         return {"run_id": run_id, "timings": timings, "counts": counts}
     except BaseException as exc:
