@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo
 DEMO_PORT ?= 8000
 export HYDRASCOPE_INGEST_WORKERS ?= 2
+# test processes (pytest-xdist); a test file's tests stay in one process, so module fixtures
+# (a detected world) are built once
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install lint typecheck test test-fast demo bench migrate clean
 
@@ -27,10 +31,10 @@ typecheck: install
 
 ## Lint, types, doctests and the whole suite (PostgreSQL too when HYDRASCOPE_TEST_POSTGRES_URL is set).
 test: lint typecheck
-	$(BIN)/python -m pytest --doctest-modules graph worlds app/ingest/cards.py app/ingest/validate.py tests
+	$(BIN)/python -m pytest $(XDIST) --doctest-modules graph worlds app/ingest/cards.py app/ingest/validate.py tests
 
 test-fast: install
-	$(BIN)/python -m pytest -x -q -m "not slow" tests
+	$(BIN)/python -m pytest $(XDIST) -x -q -m "not slow" tests
 
 ## Synthetic world -> ingest -> detection -> API and console on 127.0.0.1.
 demo: install
