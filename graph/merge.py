@@ -30,6 +30,7 @@ MIN_HOLDERS = 10  # a value held by fewer accounts is a household's or a friend'
 HOLDER_SHARE = 0.5  # a community holds a value when half its members (two at least) do
 CONCENTRATION = 0.9  # ...and the holding communities hold nearly all of the value's accounts
 ORG_SHARE = 0.5  # a community whose members mostly declare one organisation stays itself
+PIECE_MAX = 3  # a community this small, holding a fleet's device or card, rejoins the fleet
 #: Values that mark one operator: its templates, devices, cards and keys (not addresses or
 #: names, which strangers share behind a NAT or by chance).
 FLEET_KINDS = (Kind.TEMPLATE, Kind.DEVICE, Kind.CARD, Kind.API_KEY, Kind.PHONE)
@@ -41,24 +42,28 @@ def merge_on_shared_values(
     value: np.ndarray,
     *,
     org_community: np.ndarray | None = None,
+    hard: np.ndarray | None = None,
     min_holders: int = MIN_HOLDERS,
 ) -> np.ndarray:
     """Labels after merging communities that share a fleet's value.
 
     ``account``/``value`` list who holds which value (one row per holder; values already cut
     to the linking ones, not public). ``org_community`` flags communities that are one
-    declared organisation (indexed by label); those are never merged.
+    declared organisation (indexed by label); those are never merged. ``hard`` flags rows whose
+    value is a hard identifier (a device, a card): an account that community detection left on
+    its own (a late sign-up with a few requests) rejoins its fleet through one of those, while
+    a soft value (a template) needs two holders in a community to count.
     """
     if len(account) == 0:
         return labels
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, minlength=k)
+    is_hard = np.zeros(len(value), dtype=bool) if hard is None else hard
     per = (
-        pd.DataFrame({"v": value, "a": account, "c": labels[account]})
+        pd.DataFrame({"v": value, "a": account, "c": labels[account], "hard": is_hard})
         .drop_duplicates(["v", "a"])
         .groupby(["v", "c"], sort=False)
-        .size()
-        .rename("held")
+        .agg(held=("a", "size"), hard=("hard", "first"))
         .reset_index()
     )
     total = per.groupby("v")["held"].transform("sum").to_numpy()
@@ -71,14 +76,41 @@ def merge_on_shared_values(
     held_by = per[per["holds"]].groupby("v")["held"].agg(["sum", "size"])
     fleet = held_by[(held_by["size"] >= 2)]
     fleet = fleet[fleet["sum"] >= CONCENTRATION * per.groupby("v")["total"].first()[fleet.index]]
-    if fleet.empty:
-        return labels
     links = per[per["holds"] & per["v"].isin(fleet.index)]
     # communities holding the same fleet value are linked through it (a star per value)
     first = links.groupby("v")["c"].transform("first").to_numpy()
-    graph = sp.coo_matrix((np.ones(len(links)), (links["c"].to_numpy(), first)), shape=(k, k))
+    piece, anchor = _pieces(per, sizes)
+    a = np.concatenate([links["c"].to_numpy(), piece])
+    b = np.concatenate([first, anchor])
+    if len(a) == 0:
+        return labels
+    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(k, k))
     _, comp = connected_components(graph, directed=False)
     return comp[labels]
+
+
+def _pieces(per: pd.DataFrame, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(piece, anchor) pairs: a community of at most ``PIECE_MAX`` accounts, all holding a
+    hard identifier (a device, a card) whose other holders are nearly all in one community,
+    the anchor. Community detection leaves a late sign-up with a few requests on its own;
+    the device it shares with a fleet says where it belongs. A fleet spreads its accounts
+    over several devices, so the anchor holds a device with only some of its members."""
+    hard = per[per["hard"].to_numpy()]
+    if hard.empty:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    anchor_row = hard.groupby("v")["held"].idxmax()
+    anchor = hard.loc[anchor_row.to_numpy(), ["v", "c", "held"]].set_index("v")
+    c = hard["c"].to_numpy()
+    piece = (sizes[c] <= PIECE_MAX) & (hard["held"].to_numpy() == sizes[c])
+    piece &= c != anchor["c"].reindex(hard["v"]).to_numpy()
+    cand = hard[piece]
+    if cand.empty:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a_c = anchor["c"].reindex(cand["v"]).to_numpy()
+    a_held = anchor["held"].reindex(cand["v"]).to_numpy()
+    pieces_held = cand.groupby("v")["held"].transform("sum").to_numpy()
+    ok = (a_held >= 2) & (a_held + pieces_held >= CONCENTRATION * cand["total"].to_numpy())
+    return cand["c"].to_numpy()[ok], a_c[ok]
 
 
 def reunite(g: AccountGraph, labels: np.ndarray, org: np.ndarray) -> np.ndarray:
@@ -96,4 +128,7 @@ def reunite(g: AccountGraph, labels: np.ndarray, org: np.ndarray) -> np.ndarray:
         idx = modal.index.to_numpy()
         org_community[idx] = modal.to_numpy() >= ORG_SHARE * sizes[idx]
     value = v.kind[m].astype(np.int64) * (1 << 40) + (v.key[m] % (1 << 40))
-    return merge_on_shared_values(labels, v.account[m], value, org_community=org_community)
+    hard = v.kind[m] != Kind.TEMPLATE
+    return merge_on_shared_values(
+        labels, v.account[m], value, org_community=org_community, hard=hard
+    )
