@@ -111,7 +111,7 @@ def _dedupe_pairs(account: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.
     return a[keep], k[keep]
 
 
-def _codes(kind: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def value_codes(kind: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Dense code per (kind, key) pair (hash-based, no sort) and the (kind, key) of each code."""
     codes = pd.DataFrame({"k": kind, "v": key}).groupby(["k", "v"], sort=False).ngroup().to_numpy()
     first = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
@@ -339,7 +339,7 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
     keys = np.concatenate([keys, bursts.key])
 
     # one value space per kind: (kind, key) -> dense code
-    value_code, uniq_kk = _codes(kind, keys)
+    value_code, uniq_kk = value_codes(kind, keys)
     a, v = _dedupe_pairs(account, value_code)
     _, df = _group_df(v)
     vkind = uniq_kk[v, 0]

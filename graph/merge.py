@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from graph.build import AccountGraph
+from graph.build import AccountGraph, value_codes
 from graph.types import Kind
 
 MIN_HOLDERS = 10  # a value held by fewer accounts is a household's or a friend's, not a fleet's
@@ -127,7 +127,7 @@ def reunite(g: AccountGraph, labels: np.ndarray, org: np.ndarray) -> np.ndarray:
         sizes = np.bincount(labels, minlength=k)
         idx = modal.index.to_numpy()
         org_community[idx] = modal.to_numpy() >= ORG_SHARE * sizes[idx]
-    value = v.kind[m].astype(np.int64) * (1 << 40) + (v.key[m] % (1 << 40))
+    value, _ = value_codes(v.kind[m].astype(np.int64), v.key[m])
     hard = v.kind[m] != Kind.TEMPLATE
     return merge_on_shared_values(
         labels, v.account[m], value, org_community=org_community, hard=hard

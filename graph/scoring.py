@@ -262,12 +262,10 @@ def _coordination(
         return days, busiest
     coord["day"] = coord["w"].to_numpy() * act.window_seconds // DAY
     per_day = coord.groupby(["c", "day"]).size()
-    idx = per_day.index.get_level_values(0)
     n_days = per_day.groupby(level=0).size()
     days[n_days.index.to_numpy()] = n_days.to_numpy()
     top = per_day.groupby(level=0).max() / per_day.groupby(level=0).sum()
     busiest[top.index.to_numpy()] = top.to_numpy()
-    del idx
     return days, busiest
 
 

@@ -31,8 +31,9 @@ def shingle_hashes(
     ``drop`` left out first. A text of fewer words is one shingle of all of them; a text with
     no words one shingle hashing to 0."""
     n = len(texts)
-    counts = np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=n)
-    words = pd.Series([w for t in texts for w in t.split()], dtype=object)
+    split = [t.split() for t in texts]
+    counts = np.fromiter((len(ws) for ws in split), dtype=np.int64, count=n)
+    words = pd.Series([w for ws in split for w in ws], dtype=object)
     if drop:
         kept = ~words.isin(drop).to_numpy()
         counts = np.bincount(np.repeat(np.arange(n), counts)[kept], minlength=n).astype(np.int64)
