@@ -9,7 +9,7 @@ total weight: the score reads as the probability that a cluster is a coordinated
 when, a priori, networks and ordinary groups are equally likely. Writes
 graph/score_weights.json.
 
-    python benchmarks/calibrate.py [--seeds 101 102 103 104]
+    python benchmarks/calibrate.py [--seeds 101 102 103] [--realistic-seeds 101 102 103 104 105]
 """
 
 from __future__ import annotations
@@ -129,8 +129,8 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103])
-    ap.add_argument("--realistic-seeds", type=int, nargs="+", default=[101, 102, 103])
+    ap.add_argument("--seeds", type=int, nargs="*", default=[101, 102, 103])
+    ap.add_argument("--realistic-seeds", type=int, nargs="+", default=[101, 102, 103, 104, 105])
     args = ap.parse_args()
     parts = [cluster_data(training_world(s)) for s in args.seeds] + [
         cluster_data(realistic_training_world(s)) for s in args.realistic_seeds
@@ -151,8 +151,9 @@ def main() -> None:
             )
     out = {
         "provenance": (
-            f"benchmarks/calibrate.py on {today()}: classic training worlds seeds {args.seeds}, "
-            f"realistic training worlds seeds {args.realistic_seeds}, "
+            f"benchmarks/calibrate.py on {today()}: "
+            + (f"classic training worlds seeds {args.seeds}, " if args.seeds else "")
+            + f"realistic training worlds seeds {args.realistic_seeds}, "
             f"{len(y)} clusters ({int(y.sum())} positive), L2={L2}, sqrt(size) weights, "
             "classes balanced"
         ),

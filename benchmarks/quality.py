@@ -25,6 +25,7 @@ when ingest or the generator changes. ``--write`` appends the tables to docs/per
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import sys
 import time
@@ -45,7 +46,13 @@ from graph import evaluate  # noqa: E402
 from graph.build import build_graph  # noqa: E402
 from graph.data import DetectionInput  # noqa: E402
 from graph.pipeline import DEFAULT_THRESHOLD, partition  # noqa: E402
-from graph.scoring import FEATURES, cluster_table, load_weights, score  # noqa: E402
+from graph.scoring import (  # noqa: E402
+    FEATURES,
+    WEIGHTS_FILE,
+    cluster_table,
+    load_weights,
+    score,
+)
 from worlds.world import REALISTIC_NETWORKS, generate_world, realistic_params  # noqa: E402
 
 BENIGN = "benign"
@@ -134,6 +141,11 @@ def measure(c: Clusters, weights: dict[str, float]) -> dict[str, Any]:
     return m
 
 
+def _provenance() -> str:
+    """How the shipped weights were fitted (written by ``benchmarks/calibrate.py``)."""
+    return str(json.loads(WEIGHTS_FILE.read_text())["provenance"])
+
+
 def _frame(x: np.ndarray) -> Any:
     import pandas as pd
 
@@ -160,8 +172,7 @@ def report(
         "",
         f"Realistic worlds (`realistic_params`, {args.benign:,} benign accounts, 28 days), "
         f"measured on held-out seeds {args.eval} at threshold {DEFAULT_THRESHOLD}. *shipped*: "
-        "`graph/score_weights.json` (fitted by `benchmarks/calibrate.py` on classic and "
-        "realistic training seeds 101-103); *refit*: fitted here on realistic seeds "
+        f"`graph/score_weights.json` ({_provenance()}); *refit*: fitted here on realistic seeds "
         f"{args.train} only. {machine()}, {today()}, commit {git_rev()}. "
         "`python benchmarks/quality.py`.",
         "",

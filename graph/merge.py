@@ -72,6 +72,7 @@ def merge_on_shared_values(
     if org_community is not None:
         holds &= ~org_community[c]
     per = per.assign(holds=holds, total=total)
+    ties = _hard_ties(per[per["hard"].to_numpy()], k)
     per = per[per["total"] >= min_holders]
     held_by = per[per["holds"]].groupby("v")["held"].agg(["sum", "size"])
     fleet = held_by[(held_by["size"] >= 2)]
@@ -79,7 +80,7 @@ def merge_on_shared_values(
     links = per[per["holds"] & per["v"].isin(fleet.index)]
     # communities holding the same fleet value are linked through it (a star per value)
     first = links.groupby("v")["c"].transform("first").to_numpy()
-    piece, anchor = _pieces(per, sizes)
+    piece, anchor = _pieces(per, sizes, org_community, min_holders, ties)
     a = np.concatenate([links["c"].to_numpy(), piece])
     b = np.concatenate([first, anchor])
     if len(a) == 0:
@@ -89,27 +90,62 @@ def merge_on_shared_values(
     return comp[labels]
 
 
-def _pieces(per: pd.DataFrame, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _hard_ties(hard: pd.DataFrame, k: int) -> np.ndarray:
+    """Sorted codes ``a * k + b`` of the community pairs (both orders) whose members share a
+    hard identifier (a card, a device, a key, a phone), whatever its number of holders."""
+    pairs = hard[["v", "c"]].merge(hard[["v", "c"]], on="v")
+    pairs = pairs[pairs["c_x"] != pairs["c_y"]]
+    return np.unique(pairs["c_x"].to_numpy(np.int64) * k + pairs["c_y"].to_numpy(np.int64))
+
+
+def _pieces(
+    per: pd.DataFrame,
+    sizes: np.ndarray,
+    org_community: np.ndarray | None,
+    min_holders: int,
+    ties: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """(piece, anchor) pairs: a community of at most ``PIECE_MAX`` accounts, all holding a
-    hard identifier (a device, a card) whose other holders are nearly all in one community,
-    the anchor. Community detection leaves a late sign-up with a few requests on its own;
-    the device it shares with a fleet says where it belongs. A fleet spreads its accounts
-    over several devices, so the anchor holds a device with only some of its members."""
-    hard = per[per["hard"].to_numpy()]
-    if hard.empty:
+    fleet value whose other holders are nearly all in one community, the anchor.
+
+    Community detection leaves some of a sparse fleet's members on their own: a late sign-up
+    with a few requests, or an account whose only ties are a card shared with one other
+    member and the fleet's templates (a constant-Potts partition drops a member whose links
+    into a big community are too few for its size). A hard identifier (a device, a card)
+    says where it belongs; a fleet spreads its accounts over several devices, so the anchor
+    holds a device with only some of its members. A soft value (a template group) says so
+    only when it is the anchor's own (held by at least ``min_holders`` and by most of the
+    anchor's members, the anchor not one declared organisation: two labs run the same
+    public harness) and the piece also shares a hard identifier with the anchor, a card
+    shared with one member say (``ties``): a public template that a fleet also uses has
+    a few innocent users of its own."""
+    if per.empty:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    anchor_row = hard.groupby("v")["held"].idxmax()
-    anchor = hard.loc[anchor_row.to_numpy(), ["v", "c", "held"]].set_index("v")
-    c = hard["c"].to_numpy()
-    piece = (sizes[c] <= PIECE_MAX) & (hard["held"].to_numpy() == sizes[c])
-    piece &= c != anchor["c"].reindex(hard["v"]).to_numpy()
-    cand = hard[piece]
+    anchor_row = per.groupby("v")["held"].idxmax()
+    anchor = per.loc[anchor_row.to_numpy(), ["v", "c", "held"]].set_index("v")
+    c = per["c"].to_numpy()
+    is_anchor = c == anchor["c"].reindex(per["v"]).to_numpy()
+    piece = (sizes[c] <= PIECE_MAX) & (per["held"].to_numpy() == sizes[c]) & ~is_anchor
+    cand = per[piece]
     if cand.empty:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     a_c = anchor["c"].reindex(cand["v"]).to_numpy()
     a_held = anchor["held"].reindex(cand["v"]).to_numpy()
-    pieces_held = cand.groupby("v")["held"].transform("sum").to_numpy()
-    ok = (a_held >= 2) & (a_held + pieces_held >= CONCENTRATION * cand["total"].to_numpy())
+    # the value's holders in the anchor and the communities that hold it (merged through
+    # it as a fleet value), and with the pieces
+    fleet = is_anchor | per["holds"].to_numpy()
+    in_fleet = per[fleet].groupby("v")["held"].sum().reindex(cand["v"]).to_numpy()
+    with_pieces = in_fleet + cand.groupby("v")["held"].transform("sum").to_numpy()
+    total = cand["total"].to_numpy()
+    ok = (a_held >= 2) & (with_pieces >= CONCENTRATION * total)
+    # a template is the fleet's own when the fleet alone holds nearly all of it: a public
+    # template's many lone users would otherwise make it look concentrated
+    own = (a_held >= min_holders) & (a_held >= HOLDER_SHARE * sizes[a_c])
+    own &= in_fleet >= CONCENTRATION * total
+    if org_community is not None:
+        own &= ~org_community[a_c]
+    own &= np.isin(cand["c"].to_numpy(np.int64) * len(sizes) + a_c, ties)
+    ok &= cand["hard"].to_numpy() | own
     return cand["c"].to_numpy()[ok], a_c[ok]
 
 

@@ -82,7 +82,7 @@ FEATURE_LABELS: dict[str, str] = {
     "young_share": "share of members whose first request came within a week of sign-up",
     "machine_email": "machine-made email addresses, above the platform's rate",
     "disposable_email": "share of members on disposable email domains",
-    "log_volume": "requests per member against the platform's median",
+    "log_volume": "requests per member and day of activity against the platform's median",
     "org_consistency": "members of a declared organisation on its own company email domain",
     "family_sized": "a household-sized group with ordinary use",
     "single_family": "only one evidence family ties the members",
@@ -287,7 +287,7 @@ def _accounts(inp: DetectionInput, cl: np.ndarray, sizes: np.ndarray) -> dict[st
     domains = pd.Series(acc.email_domain)
     disposable = domains.isin(DISPOSABLE_DOMAINS).to_numpy()
     disp = np.bincount(cl[in_cluster], weights=disposable[in_cluster], minlength=k) / sizes
-    req = acc.requests.astype(np.float64)
+    req = acc.requests.astype(np.float64) / _active_span_days(inp)
     pop_median = float(np.median(req[req > 0])) if (req > 0).any() else 1.0
     vol = _group_median(req[in_cluster], cl[in_cluster], k)
     return {
@@ -295,9 +295,26 @@ def _accounts(inp: DetectionInput, cl: np.ndarray, sizes: np.ndarray) -> dict[st
         "young_share": young_share,
         "machine_email": np.clip(machine - base_machine, 0, 1),
         "disposable_email": disp,
-        "log_volume": np.log2(np.maximum(vol, 1) / max(pop_median, 1)),
+        "log_volume": np.log2(np.maximum(vol, 1e-3) / max(pop_median, 1e-3)),
         "org_consistency": _org_consistency(acc.org, domains, cl, k, sizes) * (1 - burst),
     }
+
+
+def _active_span_days(inp: DetectionInput) -> np.ndarray:
+    """Per account, the calendar days from its first to its last request, both counted.
+
+    Volume is a pace over that span: an account burned after three days of heavy use is as
+    busy as one that keeps that pace for a month, while a workshop student's busy event day
+    followed by weeks of ordinary use reads as ordinary.
+    """
+    act = inp.activity
+    n = len(inp.accounts)
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    day = act.window.astype(np.int64) * act.window_seconds // DAY
+    np.minimum.at(first, act.account, day)
+    np.maximum.at(last, act.account, day)
+    return np.where(last >= first, last - first + 1, 1).astype(np.float64)
 
 
 def breakdown(features: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:

@@ -60,7 +60,13 @@ def benign_person(
             postcode=f"{int(rng.integers(10000, 99999))}",
             name=f"{first} {last}",
         )
-    n = max(1, int(rng.lognormal(np.log(b.p.mean_requests), 0.9)))
+    mean = b.p.mean_requests
+    if b.p.prompts == "realistic":
+        # a person who joined a week before the log ends has made a week's requests, not a
+        # month's: volume follows the days the account was alive in the log
+        alive = (b.end - max(T0, created)) / (b.end - T0)
+        mean = max(mean * alive, 1.0)
+    n = max(1, int(rng.lognormal(np.log(mean), 0.9)))
     ts = b.diurnal(n, start=created, business=business)
     own = b.personal_ids[rng.integers(0, len(b.personal_ids), size=int(rng.integers(1, 5)))]
     tpl = own[rng.integers(0, len(own), size=n)]

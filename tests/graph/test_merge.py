@@ -1,0 +1,86 @@
+"""Fleet reunion (graph.merge): accounts that community detection left on their own rejoin
+their fleet through the fleet's own values, and nobody else is pulled in."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graph.merge import merge_on_shared_values
+
+TEMPLATE, DEVICE = 1, 2
+CARD = 10  # CARD + i: a card shared by two accounts (hard, like a device)
+
+
+def _world(
+    community_sizes: list[int], holders: dict[int, list[int]], n_alone: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Communities of the given sizes, then ``n_alone`` singletons; ``holders`` maps a value
+    to the accounts holding it. Returns labels and the (account, value, hard) rows."""
+    labels = np.concatenate(
+        [np.full(s, i) for i, s in enumerate(community_sizes)]
+        + [np.arange(len(community_sizes), len(community_sizes) + n_alone)]
+    ).astype(np.int64)
+    account = np.array([a for accts in holders.values() for a in accts], dtype=np.int64)
+    value = np.array([v for v, accts in holders.items() for _ in accts], dtype=np.int64)
+    return labels, account, value, value >= DEVICE
+
+
+def _merged(labels: np.ndarray, account, value, hard, org=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return merge_on_shared_values(labels, account, value, hard=hard, org_community=org)
+
+
+PAIRED = {CARD: [0, 20], CARD + 1: [1, 21]}  # the lone members' cards, each shared with one
+
+
+def test_a_lone_member_rejoins_its_fleet_through_the_fleets_own_template() -> None:
+    """A 20-account fleet all on one template group; two members left alone (their only
+    ties: a card shared with one other member, and the template) rejoin it."""
+    holders = {TEMPLATE: list(range(22))} | PAIRED
+    labels, account, value, hard = _world([20], holders, n_alone=2)
+    out = _merged(labels, account, value, hard)
+    assert len(set(out.tolist())) == 1
+
+
+def test_a_fleet_cut_in_two_takes_its_lone_members_too() -> None:
+    holders = {TEMPLATE: list(range(22))} | PAIRED
+    labels, account, value, hard = _world([10, 10], holders, n_alone=2)
+    out = _merged(labels, account, value, hard)
+    assert len(set(out.tolist())) == 1
+
+
+def test_an_innocent_user_of_a_template_a_fleet_also_uses_stays_out() -> None:
+    """The fleet's template is a public one that two strangers also use: without a card,
+    device or key shared with the fleet, they stay on their own."""
+    labels, account, value, hard = _world([20], {TEMPLATE: list(range(22))}, n_alone=2)
+    out = _merged(labels, account, value, hard)
+    assert out[20] != out[0] and out[21] != out[0]
+
+
+def test_a_public_template_pulls_nobody_in() -> None:
+    """Twelve colleagues and thirty strangers use one public template: the strangers stay
+    on their own (the template is not concentrated in one community)."""
+    labels, account, value, hard = _world([12], {TEMPLATE: list(range(42))}, n_alone=30)
+    out = _merged(labels, account, value, hard)
+    assert len(set(out[12:].tolist())) == 30
+    assert not set(out[12:].tolist()) & {out[0]}
+
+
+def test_a_template_few_of_the_community_use_is_not_its_fingerprint() -> None:
+    """A 40-account community where 12 use a template, plus one stranger on it: a soft
+    value that is not the community's own does not pull the stranger in; a device does."""
+    holders = {TEMPLATE: [*range(12), 40]}
+    labels, account, value, hard = _world([40], holders, n_alone=1)
+    assert _merged(labels, account, value, hard)[40] != 0
+    holders = {DEVICE: [*range(12), 40]}
+    labels, account, value, hard = _world([40], holders, n_alone=1)
+    assert _merged(labels, account, value, hard)[40] == 0
+
+
+def test_a_declared_organisation_does_not_absorb_template_users() -> None:
+    """Two labs run the same public evaluation harness: the lab's community keeps to itself."""
+    holders = {TEMPLATE: list(range(22))} | PAIRED
+    labels, account, value, hard = _world([20], holders, n_alone=2)
+    org = np.zeros(int(labels.max()) + 1, dtype=bool)
+    org[0] = True
+    out = _merged(labels, account, value, hard, org)
+    assert out[20] != out[0] and out[21] != out[0]
