@@ -20,6 +20,7 @@ from app.models import (
     PromptSample,
     RequestKey,
 )
+from app.models.ingest import BAND_COLUMNS
 
 _CHUNK = 5_000
 
@@ -146,6 +147,9 @@ _USAGE = _Upsert(
 )
 _VALUES = _Upsert("observed_values", ("kind", "value_key", "value"), ("kind", "value_key"))
 _REQUEST_KEYS = _Upsert("request_keys", ("key",), ("key",))
+_SIGNATURES = _Upsert(
+    "template_signatures", ("template_key", "words", "signature", *BAND_COLUMNS), ("template_key",)
+)
 _SAMPLES = _Upsert(
     "prompt_samples", ("template_key", "slot", "account_id", "ts", "text"), ("template_key", "slot")
 )
@@ -228,6 +232,18 @@ def _existing_keys(session: Session, keys: np.ndarray) -> np.ndarray:
 
 def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> None:
     _VALUES.run(session, list(values))
+
+
+def insert_template_signatures(session: Session, rows: Columns) -> None:
+    """Store new templates' band keys, word counts and signature codes (a template seen
+    before keeps its row: the same skeleton gives the same keys)."""
+    keys = rows["template_key"]
+    for start in range(0, len(keys), _SLICE):
+        part = slice(start, start + _SLICE)
+        table = np.column_stack(
+            [keys[part], rows["words"][part], rows["signature"][part], rows["bands"][part]]
+        ).astype(np.int64)
+        _SIGNATURES.run(session, [tuple(r) for r in table.tolist()])
 
 
 def upsert_observations(session: Session, rows: Columns) -> None:

@@ -257,6 +257,7 @@ class Ingestor:
         repo.upsert_accounts(session, p.accounts)
         repo.upsert_payments(session, p.payments)
         repo.insert_values(session, p.new_values)
+        repo.insert_template_signatures(session, p.templates)
         new = repo.insert_request_keys(session, p.dedupe)
         fresh = int(new.sum())
         agg = p.aggregates
