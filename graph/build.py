@@ -193,6 +193,20 @@ def template_features(t: Templates, seed: int) -> tuple[np.ndarray, np.ndarray, 
     return band_keys(texts, seed=seed), word_counts(texts), signature_codes(texts)
 
 
+def _prefer_text(labels: np.ndarray, skeleton: list[str | None]) -> np.ndarray:
+    """Group labels re-pointed at each group's first template that still has its text (a
+    one-off template's text is dropped once it is known to link nobody; when a near-duplicate
+    from another account joins it later, the group is named, and shown, by a kept text)."""
+    has_text = np.fromiter((s is not None for s in skeleton), dtype=bool, count=len(labels))
+    if has_text.all():
+        return labels
+    n = len(labels)
+    first = np.full(n, n)
+    np.minimum.at(first, labels[has_text], np.flatnonzero(has_text))
+    rep = first[labels]
+    return np.where(rep < n, rep, labels)
+
+
 def template_grouping(inp: DetectionInput, seed: int) -> tuple[dict[int, int], dict[int, str]]:
     """Map every template key to its group's key; name each group's distillation signature
     (that of its first template carrying one)."""
@@ -200,7 +214,7 @@ def template_grouping(inp: DetectionInput, seed: int) -> tuple[dict[int, int], d
     if len(t.key) == 0:
         return {}, {}
     bands, words, codes = template_features(t, seed)
-    labels = groups_from_bands(bands, words)
+    labels = _prefer_text(groups_from_bands(bands, words), t.skeleton)
     group_key = t.key[labels]
     mapping = dict(zip(t.key.tolist(), group_key.tolist(), strict=True))
     signed = np.flatnonzero(codes > 0)

@@ -95,6 +95,7 @@ class Ingestor:
         commit_lines: int = 1_000_000,
         window_seconds: int = ACTIVITY_WINDOW_SECONDS,
         samples_per_template: int = 5,
+        samples_per_account: int = 20,
         strict: bool = False,
         workers: int = 0,
         on_error: ErrorSink | None = None,
@@ -109,7 +110,7 @@ class Ingestor:
         self.workers = workers
         self.on_error = on_error
         self.sqlite_cache_mib = sqlite_cache_mib
-        self.samples = repo.SampleBook(samples_per_template)
+        self.samples = repo.SampleBook(samples_per_template, samples_per_account)
         self._local = Preparer(secret, window_seconds, samples_per_template)
 
     # ------------------------------------------------------------------ driving
@@ -297,6 +298,7 @@ def make_ingestor(
         commit_lines=s.ingest_commit_lines,
         window_seconds=s.activity_window_seconds,
         samples_per_template=s.prompt_samples_per_template,
+        samples_per_account=s.prompt_samples_per_account,
         strict=strict,
         workers=workers,
         on_error=on_error,

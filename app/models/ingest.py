@@ -140,7 +140,8 @@ class PromptSample(Base):
 
     template_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(128))
+    # indexed: ingest counts each account's samples against its allowance
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
     ts: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
 

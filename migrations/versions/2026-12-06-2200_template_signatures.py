@@ -1,4 +1,5 @@
-"""template signatures: LSH band keys of each distinct template, computed at ingest
+"""template signatures: LSH band keys of each distinct template, computed at ingest; prompt
+samples indexed by account (ingest caps them per account)
 
 Revision ID: 0005
 Revises: 0004
@@ -36,7 +37,11 @@ def upgrade() -> None:
         *(sa.Column(name, sa.BigInteger(), nullable=False) for name in BAND_COLUMNS),
         sa.PrimaryKeyConstraint("template_key", name=op.f("pk_template_signatures")),
     )
+    with op.batch_alter_table("prompt_samples") as batch:
+        batch.create_index(batch.f("ix_prompt_samples_account_id"), ["account_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("prompt_samples") as batch:
+        batch.drop_index(batch.f("ix_prompt_samples_account_id"))
     op.drop_table("template_signatures")

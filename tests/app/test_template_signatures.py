@@ -3,18 +3,22 @@ templates on the stored band keys; keys computed from the texts give the same gr
 
 from __future__ import annotations
 
+import collections
 import io
 
 import numpy as np
 from sqlalchemy import text
 
 from app.core.context import Context
+from app.detection import service
 from app.detection.loader import load_input
 from app.ingest.service import make_ingestor
-from graph.build import BuildParams, template_grouping
+from graph import DetectParams
+from graph.build import BuildParams, build_graph, template_grouping
 from graph.data import DetectionInput, Templates
 from graph.signals.prompts import band_keys, signature_codes, skeleton, word_counts
-from tests.helpers import ndjson, request
+from graph.types import Kind
+from tests.helpers import account, ndjson, request
 
 REPORT = (
     "Please summarise the attached quarterly report for the board and list the three main "
@@ -92,3 +96,71 @@ def test_templates_ingested_before_signatures_were_stored_get_the_same_keys(
     assert stored.bands is not None and computed.bands is not None
     assert np.array_equal(stored.key, computed.key)
     assert np.array_equal(stored.bands, computed.bands)
+
+
+def _template_texts(ctx: Context) -> set[str]:
+    with ctx.engine.connect() as conn:
+        return set(
+            conn.execute(
+                text(f"SELECT value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)}")
+            ).scalars()
+        )
+
+
+def _table(ctx: Context, name: str) -> list[tuple]:
+    with ctx.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {name}")))
+
+
+def test_a_one_off_template_loses_its_text_but_still_links_a_later_near_duplicate(
+    ctx: Context,
+) -> None:
+    """After a run, a template one account used keeps no skeleton text and no samples; its
+    band keys stay, so when another account sends a near-duplicate later, the two templates
+    group and the two accounts share the template value."""
+    first, later = REPORT.format("the finance team"), REPORT.format("the sales team")
+    records = [account(i) for i in (1, 2, 3)]
+    records += [request("acct_1", id="q1", prompt=first)]
+    records += [request(f"acct_{i}", id=f"s{i}", prompt=OTHER) for i in (2, 3)]  # shared
+    _ingest(ctx, *records)
+    kept = {t: _table(ctx, t) for t in ("activity", "template_signatures", "request_keys")}
+    out = service.detect(ctx, DetectParams(seed=0))
+    assert out["counts"]["template_texts_dropped"] == 1
+    assert _template_texts(ctx) == {skeleton(OTHER)}  # the shared template keeps its text
+    with ctx.engine.connect() as conn:
+        sampled = set(conn.execute(text("SELECT text FROM prompt_samples")).scalars())
+    assert first not in sampled and OTHER in sampled
+    # nothing detection reads was lost with the text
+    assert {t: _table(ctx, t) for t in kept} == kept
+
+    _ingest(ctx, request("acct_2", id="q2", prompt=later))
+    inp = _load(ctx)
+    g = build_graph(inp)
+    tpl = g.values.kind == Kind.TEMPLATE
+    owners = inp.accounts.ids[g.values.account[tpl]].tolist()
+    held = list(zip(owners, g.values.key[tpl].tolist(), strict=True))
+    group = next(k for a, k in held if a == "acct_1")  # acct_1's one-off template now links
+    assert {a for a, k in held if k == group} == {"acct_1", "acct_2"}
+    # the group is named by the template whose text is kept (what a reviewer is shown)
+    keys = dict(zip(inp.templates.key.tolist(), inp.templates.skeleton, strict=True))
+    assert keys[group] == skeleton(later)
+    # the next run counts the pair as evidence: neither template is dropped any more
+    assert service.detect(ctx, DetectParams(seed=0))["counts"]["template_texts_dropped"] == 0
+    assert skeleton(later) in _template_texts(ctx)
+
+
+def test_prompt_samples_are_bounded_per_account(ctx: Context) -> None:
+    cap = 4
+    ctx.settings = ctx.settings.model_copy(update={"prompt_samples_per_account": cap})
+    recs = [
+        request("a1", prompt=f"{word} is the topic of my essay, please help", id=f"a{i}")
+        for i, word in enumerate(["rivers", "lakes", "seas", "hills", "woods", "roads", "towns"])
+    ]
+    recs += [request("a2", prompt="rivers is the topic of my essay, please help", id="b")]
+    _ingest(ctx, *recs[:3])  # two batches: the allowance holds across them
+    _ingest(ctx, *recs[3:])
+    rows = _table(ctx, "prompt_samples")
+    per_account = collections.Counter(r[2] for r in rows)
+    assert per_account == {"a1": cap, "a2": 1}
+    # the kept ones are the account's first prompts, in order, and slots stay dense
+    assert sorted(r[1] for r in rows if r[2] == "a2") == [1]
