@@ -224,12 +224,20 @@ def template_rows(new_values: list[tuple[int, int, str]]) -> Columns:
     tpl = int(Kind.TEMPLATE)
     skels = [v for kind, _, v in new_values if kind == tpl]
     keys = [k for kind, k, _ in new_values if kind == tpl]
+    # a few thousand at a time: the per-word arrays of a whole block of unique prompts
+    # (~2M words) raised a worker's peak by more than 100 MiB
+    parts = range(0, len(skels), _SIGNATURE_CHUNK)
     return {
         "template_key": np.asarray(keys, dtype=np.int64),
         "words": word_counts(skels),
         "signature": signature_codes(skels),
-        "bands": band_keys(skels),
+        "bands": np.concatenate(
+            [band_keys(skels[i : i + _SIGNATURE_CHUNK]) for i in parts] or [band_keys([])]
+        ),
     }
+
+
+_SIGNATURE_CHUNK = 4096
 
 
 def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
