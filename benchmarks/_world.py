@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,16 +84,29 @@ def git_rev() -> str:
 #: prompts fill a small pool of templates) and ``realistic`` (``worlds.world.realistic_params``:
 #: most benign prompts are one-off prose of realistic lengths, as real traffic has them).
 WORLDS = ("classic", "realistic")
-REALISTIC_PER_COPY = 10_000  # accounts per full-size copy of the realistic networks
+REALISTIC_PER_COPY = 10_000  # accounts per copy of the realistic networks
 
 
 def realistic_world(accounts: int, seed: int) -> WorldParams:
-    """A realistic-prompt world of about ``accounts`` accounts, networks scaled with it."""
+    """A realistic-prompt world of about ``accounts`` accounts: one copy of the realistic
+    networks per 10,000 accounts (as the classic world plants copies), each at its own size;
+    below 10,000 accounts one copy, scaled down. Scaling one copy up instead makes networks of
+    thousands of accounts, whose shared values are all over the public cap."""
+    from worlds.builder import NetworkSpec
     from worlds.world import REALISTIC_NETWORKS, realistic_params
 
-    scale = max(accounts / REALISTIC_PER_COPY, 0.1)
-    planted = sum(max(6, int(s.size * scale)) for s in REALISTIC_NETWORKS)
-    return realistic_params(seed=seed, n_benign=max(accounts - planted, 1), scale=scale)
+    copies = max(1, round(accounts / REALISTIC_PER_COPY))
+    scale = min(accounts / REALISTIC_PER_COPY, 1.0)
+    nets = tuple(
+        NetworkSpec(
+            s.name if copies == 1 else f"{s.name}_{c:03d}", s.style, max(6, int(s.size * scale))
+        )
+        for c in range(copies)
+        for s in REALISTIC_NETWORKS
+    )
+    planted = sum(n.size for n in nets)
+    base = realistic_params(seed=seed, n_benign=max(accounts - planted, 1))
+    return replace(base, networks=nets)
 
 
 @dataclass

@@ -214,8 +214,8 @@ def report(results: list[dict[str, object]]) -> str:
         f"### Detection ({today()}, commit {git_rev()})",
         "",
         f"Machine: {machine()}. Worlds from `worlds` (seed 2026): *classic*, one copy of the "
-        "six network styles per 20,000 accounts; *realistic*, `realistic_params` with its "
-        "networks scaled to the size (one full copy per 10,000 accounts). Files: "
+        "six network styles per 20,000 accounts; *realistic*, `realistic_params` with one "
+        "copy of its eleven networks per 10,000 accounts (scaled down below). Files: "
         + "; ".join(str(r["file"]) for r in results)
         + ". `hydrascope detect` timed end to end (database -> persisted clusters), whole "
         "process, default engine `leiden-cpm`; *CPU* is its user + system time, *json CPU* "
