@@ -1,8 +1,10 @@
-"""Wall time and peak memory (the whole process tree, sampled from /proc) of a command."""
+"""Wall time, CPU time and peak memory (the whole process tree, sampled from /proc) of a
+command."""
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -38,6 +40,7 @@ def _tree_rss(root: int) -> int:
 class Measured:
     seconds: float
     peak_bytes: int
+    cpu_seconds: float  # user + system time of the command and the children it waited for
     returncode: int
     stdout: str
     stderr: str
@@ -46,6 +49,7 @@ class Measured:
 def run_measured(
     cmd: list[str], env: dict[str, str] | None = None, interval: float = 0.2
 ) -> Measured:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -62,4 +66,7 @@ def run_measured(
     out, err = proc.communicate()
     done.set()
     t.join()
-    return Measured(time.perf_counter() - t0, peak, proc.returncode, out, err)
+    seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(seconds, peak, cpu, proc.returncode, out, err)

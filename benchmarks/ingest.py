@@ -1,12 +1,16 @@
 """Ingest throughput and peak memory into SQLite and PostgreSQL, against orjson parse-only.
 
-    python benchmarks/ingest.py [--accounts 50000] [--requests 2000000] [--sqlite-runs 3] [--pg URL]
+    python benchmarks/ingest.py [--accounts 50000] [--requests 2000000] [--sqlite-runs 3]
+        [--worlds classic realistic] [--pg URL | --pg none]
 
-Generates a contract NDJSON file (accounts, payment methods, requests with prompt texts),
-then times, in the same run: parsing every line with orjson (the reference), and
-`hydrascope ingest` into fresh SQLite files (``--sqlite-runs`` times: the median counts, the
-peak is the highest) and a fresh PostgreSQL database, each measured as a whole process tree
-(parent + parse workers). Appends the figures to docs/performance.md.
+For each world (``classic``: benign prompts from a small template pool; ``realistic``: most
+benign prompts one-off prose, see benchmarks._world.WORLDS) generates a contract NDJSON file
+(accounts, payment methods, requests with prompt texts), then times, in the same run: parsing
+every line with orjson (the reference), a plain ``json.loads`` of every line (CPU time, the
+reference detection is held to), and `hydrascope ingest` into fresh SQLite files
+(``--sqlite-runs`` times: the median counts, the peak is the highest; the first run's database
+size is reported against the file's) and a fresh PostgreSQL database, each measured as a whole
+process tree (parent + parse workers). Replaces its section of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -25,23 +30,19 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import _world as bench  # noqa: E402
 from benchmarks._measure import run_measured  # noqa: E402
-from benchmarks._world import SECRET, git_rev, machine, today  # noqa: E402
 from worlds.world import WorldParams, generate_world  # noqa: E402
 
 
-def make_file(path: Path, accounts: int, requests: int) -> dict[str, int]:
+def world_params(world: str, accounts: int, requests: int | None) -> WorldParams:
+    """The benchmark's world of ``accounts`` accounts; ``requests`` sets the classic world's
+    volume (the realistic world has its own, ~40 a benign account over 28 days)."""
+    if world == "realistic":
+        return bench.realistic_world(accounts, seed=42)
     hydra = 952
-    mean = requests / accounts
-    world = generate_world(
-        WorldParams(n_benign=accounts - hydra, mean_requests=mean * 0.8, seed=42)
-    )
-    counts = {"account": 0, "payment_method": 0, "request": 0}
-    with path.open("wb") as fh:
-        for rec in world.records():
-            fh.write(orjson.dumps(rec) + b"\n")
-            counts[rec["type"]] += 1
-    return counts
+    mean = (requests or 40 * accounts) / accounts
+    return WorldParams(n_benign=accounts - hydra, mean_requests=mean * 0.8, seed=42)
 
 
 def parse_only(path: Path) -> float:
@@ -56,7 +57,7 @@ def ingest(url: str, path: Path, workers: int) -> tuple[float, int, str]:
     env = dict(
         os.environ,
         HYDRASCOPE_DATABASE_URL=url,
-        HYDRASCOPE_SECRET_KEY=SECRET,
+        HYDRASCOPE_SECRET_KEY=bench.SECRET,
         HYDRASCOPE_DEV_MODE="0",
     )
     exe = str(Path(sys.executable).with_name("hydrascope"))
@@ -93,46 +94,42 @@ def drop_pg(url: str, name: str) -> None:
     admin.dispose()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--accounts", type=int, default=50_000)
-    ap.add_argument("--requests", type=int, default=2_000_000)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--sqlite-runs", type=int, default=3, help="SQLite ingests (median counts)")
-    ap.add_argument(
-        "--pg",
-        default=os.environ.get(
-            "HYDRASCOPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
+@dataclass
+class WorldRun:
+    world: str
+    stats: bench.FileStats
+    parse: tuple[float, float]  # orjson parse-only wall time, before and after the ingests
+    json_cpu: float
+    rows: list[tuple[str, float, int, int]]  # label, seconds, peak bytes, database bytes
+
+
+def measure_world(world: str, args: argparse.Namespace, tmp: Path) -> WorldRun:
+    data = tmp / f"{world}.ndjson"
+    t0 = time.perf_counter()
+    stats = bench.write_ndjson(
+        generate_world(world_params(world, args.accounts, args.requests)), data
     )
-    ap.add_argument("--no-write", action="store_true", help="print only; leave docs alone")
-    args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "bench.ndjson"
-        t0 = time.perf_counter()
-        counts = make_file(data, args.accounts, args.requests)
-        gen_s = time.perf_counter() - t0
-        lines = sum(counts.values())
-        size_mb = data.stat().st_size / 1e6
-        print(f"file: {counts} ({size_mb:.0f} MB) generated in {gen_s:.0f} s", file=sys.stderr)
-        ref_first = parse_only(data)
-        print(f"orjson parse only: {ref_first:.1f} s", file=sys.stderr)
-        rows = []
-        # these machines' speed swings by 20% within minutes: several runs, the median counts
-        runs = []
-        for i in range(args.sqlite_runs):
-            db = Path(tmp) / f"bench{i}.db"
-            runs.append(ingest(f"sqlite:///{db}", data, args.workers))
-            db.unlink()
-            print(
-                f"sqlite run {i + 1}: {runs[-1][0]:.1f} s, peak {runs[-1][1] / 2**20:.0f} MiB",
-                file=sys.stderr,
-            )
-        sqlite_s = statistics.median(r[0] for r in runs)
-        sqlite_mem = max(r[1] for r in runs)
-        each = " / ".join(f"{r[0]:.1f}" for r in runs)
-        label = f"SQLite (median of {len(runs)} runs: {each} s)" if len(runs) > 1 else "SQLite"
-        rows.append((label, sqlite_s, sqlite_mem, runs[0][2]))
+    print(
+        f"{bench.describe_file(world, stats)}; generated in {time.perf_counter() - t0:.0f} s",
+        file=sys.stderr,
+    )
+    ref_first = parse_only(data)
+    json_cpu = bench.json_parse_cpu(data)
+    print(f"orjson parse only: {ref_first:.1f} s; json CPU {json_cpu:.1f} s", file=sys.stderr)
+    rows = []
+    # these machines' speed swings by 20% within minutes: several runs, the median counts
+    runs = []
+    for i in range(args.sqlite_runs):
+        db = tmp / f"bench{i}.db"
+        secs, peak, _ = ingest(f"sqlite:///{db}", data, args.workers)
+        runs.append((secs, peak, db.stat().st_size))
+        db.unlink()
+        print(f"sqlite run {i + 1}: {secs:.1f} s, peak {peak / 2**20:.0f} MiB", file=sys.stderr)
+    sqlite_s = statistics.median(r[0] for r in runs)
+    each = " / ".join(f"{r[0]:.1f}" for r in runs)
+    label = f"SQLite (median of {len(runs)} runs: {each} s)" if len(runs) > 1 else "SQLite"
+    rows.append((label, sqlite_s, max(r[1] for r in runs), runs[0][2]))
+    if args.pg != "none":
         try:
             url, name = pg_database(args.pg)
         except Exception as exc:  # no server: say so in the results
@@ -140,42 +137,80 @@ def main() -> None:
         else:
             try:
                 pg_s, pg_mem, acc = ingest(url, data, args.workers)
-                rows.append(("PostgreSQL", pg_s, pg_mem, acc))
+                rows.append(("PostgreSQL", pg_s, pg_mem, 0))
                 print(
                     f"postgres: {pg_s:.1f} s, peak {pg_mem / 2**20:.0f} MiB {acc}", file=sys.stderr
                 )
             finally:
                 drop_pg(args.pg, name)
-        # the machine's speed drifts within minutes: parse again after the ingests and
-        # divide by the faster parse (the harder bar)
-        ref_last = parse_only(data)
-        ref = min(ref_first, ref_last)
-        print(f"orjson parse only, again: {ref_last:.1f} s", file=sys.stderr)
+    # the machine's speed drifts within minutes: parse again after the ingests and
+    # divide by the faster parse (the harder bar)
+    ref_last = parse_only(data)
+    print(f"orjson parse only, again: {ref_last:.1f} s", file=sys.stderr)
+    data.unlink()
+    return WorldRun(world, stats, (ref_first, ref_last), json_cpu, rows)
+
+
+def report(runs: list[WorldRun], workers: int) -> str:
     table = [
-        f"### Ingest ({today()}, commit {git_rev()})",
+        f"### Ingest ({bench.today()}, commit {bench.git_rev()})",
         "",
-        f"Machine: {machine()}. File: {counts['account']:,} accounts, "
-        f"{counts['payment_method']:,} payment methods, {counts['request']:,} requests with prompt "
-        f"texts ({size_mb:.0f} MB NDJSON). `hydrascope ingest --workers {args.workers}`, whole process "
-        "tree measured (parent + workers). The parse-only reference is timed before and "
-        f"after the ingests ({ref_first:.1f} s, {ref_last:.1f} s); ratios use the faster.",
+        f"Machine: {bench.machine()}. `hydrascope ingest --workers {workers}`, whole process tree "
+        "measured (parent + workers). Files: "
+        + "; ".join(bench.describe_file(r.world, r.stats) for r in runs)
+        + ". The orjson parse-only reference is timed before and after each world's ingests; "
+        "ratios use the faster. *json CPU*: CPU time of a plain `json.loads` of every line "
+        "(the issue's reference for detection). *DB / NDJSON*: size of the SQLite file after "
+        "the ingest against the input's.",
         "",
-        "| target | wall time | requests/s | all records/s | ingest / parse-only | peak memory |",
-        "|---|---|---|---|---|---|",
-        f"| orjson parse only (reference) | {ref:.1f} s | {counts['request'] / ref:,.0f} | "
-        f"{lines / ref:,.0f} | 1.0 | - |",
+        "| world | target | wall time | requests/s | all records/s | ingest / parse-only "
+        "| peak memory | DB / NDJSON |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name_, secs, mem, _ in rows:
+    for r in runs:
+        req = r.stats.counts["request"]
+        lines = sum(r.stats.counts.values())
+        ref = min(r.parse)
         table.append(
-            f"| {name_} | {secs:.1f} s | {counts['request'] / secs:,.0f} | {lines / secs:,.0f} | "
-            f"{secs / ref:.1f} | {mem / 2**20:,.0f} MiB |"
+            f"| {r.world} | orjson parse only (reference; json CPU {r.json_cpu:.1f} s) "
+            f"| {ref:.1f} s | {req / ref:,.0f} | {lines / ref:,.0f} | 1.0 | - | - |"
         )
-    text_ = "\n".join(table) + "\n"
+        for name_, secs, mem, size in r.rows:
+            ratio = f"{size / r.stats.bytes:.2f}" if size else "-"
+            table.append(
+                f"| {r.world} | {name_} | {secs:.1f} s | {req / secs:,.0f} | {lines / secs:,.0f} "
+                f"| {secs / ref:.1f} | {mem / 2**20:,.0f} MiB | {ratio} |"
+            )
+    return "\n".join(table) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accounts", type=int, default=50_000)
+    ap.add_argument(
+        "--requests", type=int, default=None, help="classic world (default 40 per account)"
+    )
+    ap.add_argument("--worlds", nargs="+", choices=bench.WORLDS, default=list(bench.WORLDS))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--sqlite-runs", type=int, default=3, help="SQLite ingests (median counts)")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get(
+            "HYDRASCOPE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+        help="PostgreSQL server URL, or 'none' to skip PostgreSQL",
+    )
+    ap.add_argument("--section", default="ingest", help="docs/performance.md section to replace")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave docs alone")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [measure_world(w, args, Path(tmp)) for w in args.worlds]
+    text_ = report(runs, args.workers)
     print(text_)
     if not args.no_write:
         from benchmarks._report import append_section
 
-        append_section("ingest", text_)
+        append_section(args.section, text_)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from graph.data import Activity, DetectionInput, Incidence
-from graph.signals.prompts import signature, template_groups
+from graph.data import Activity, DetectionInput, Incidence, Templates
+from graph.signals.prompts import (
+    SIGNATURES,
+    TEMPLATE_SEED,
+    band_keys,
+    groups_from_bands,
+    signature_codes,
+    word_counts,
+)
 from graph.types import KIND_FAMILY, Family, Kind
 
 N_FAMILIES = len(Family)
@@ -62,7 +69,7 @@ class BuildParams:
     burst_factor: float = 4.0
     burst_context_hours: int = 72
     min_edge_weight: float = 0.3
-    template_seed: int = 1
+    template_seed: int = TEMPLATE_SEED
 
 
 @dataclass
@@ -169,20 +176,52 @@ def _pair_sums(
     )
 
 
+def template_features(t: Templates, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Band keys, word counts and signature codes of the templates: the stored ones when the
+    input carries them (computed at ingest with ``TEMPLATE_SEED``), else computed here from
+    the skeleton texts. Two sources of keys, one grouping."""
+    stored = t.bands is not None and t.words is not None and t.signature is not None
+    if stored and seed == TEMPLATE_SEED:
+        assert t.bands is not None and t.words is not None and t.signature is not None
+        return t.bands, t.words, t.signature
+    if any(s is None for s in t.skeleton):
+        raise ValueError(
+            f"template seed {seed}: band keys are stored for seed {TEMPLATE_SEED} only, and "
+            "some templates have no skeleton text left to compute them from"
+        )
+    texts = [s or "" for s in t.skeleton]
+    return band_keys(texts, seed=seed), word_counts(texts), signature_codes(texts)
+
+
+def _prefer_text(labels: np.ndarray, skeleton: list[str | None]) -> np.ndarray:
+    """Group labels re-pointed at each group's first template that still has its text (a
+    one-off template's text is dropped once it is known to link nobody; when a near-duplicate
+    from another account joins it later, the group is named, and shown, by a kept text)."""
+    has_text = np.fromiter((s is not None for s in skeleton), dtype=bool, count=len(labels))
+    if has_text.all():
+        return labels
+    n = len(labels)
+    first = np.full(n, n)
+    np.minimum.at(first, labels[has_text], np.flatnonzero(has_text))
+    rep = first[labels]
+    return np.where(rep < n, rep, labels)
+
+
 def template_grouping(inp: DetectionInput, seed: int) -> tuple[dict[int, int], dict[int, str]]:
-    """Map every template key to its group's key; name each group's distillation signature."""
+    """Map every template key to its group's key; name each group's distillation signature
+    (that of its first template carrying one)."""
     t = inp.templates
     if len(t.key) == 0:
         return {}, {}
-    labels = template_groups(t.skeleton, seed=seed)
+    bands, words, codes = template_features(t, seed)
+    labels = _prefer_text(groups_from_bands(bands, words), t.skeleton)
     group_key = t.key[labels]
     mapping = dict(zip(t.key.tolist(), group_key.tolist(), strict=True))
-    sigs: dict[int, str] = {}
-    for k, skel in zip(group_key.tolist(), t.skeleton, strict=True):
-        s = signature(skel)
-        if s and k not in sigs:
-            sigs[k] = s
-    return mapping, sigs
+    signed = np.flatnonzero(codes > 0)
+    # the first signed template of each group, in key order (np.unique keeps first indices)
+    groups, first = np.unique(group_key[signed], return_index=True)
+    names = np.array(("", *SIGNATURES), dtype=object)[codes[signed[first]]]
+    return mapping, dict(zip(groups.tolist(), names.tolist(), strict=True))
 
 
 def _remap(keys: np.ndarray, mapping: dict[int, int]) -> np.ndarray:

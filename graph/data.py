@@ -49,10 +49,20 @@ class Activity:
 
 @dataclass(frozen=True)
 class Templates:
-    """Distinct template skeletons (masked prompt texts) by key."""
+    """Distinct templates by key: their skeletons (masked prompt texts) and, when ingest
+    stored them, what grouping reads instead of the texts (``graph.signals.prompts``).
+
+    Without ``bands`` (worlds and tests build inputs from texts) detection computes all three
+    from ``skeleton``. With them, a skeleton may be ``None``: ingest keeps no text for a
+    template only one account has used (it links nobody), its band keys still let it join a
+    group when a near-duplicate arrives.
+    """
 
     key: np.ndarray  # int64
-    skeleton: list[str] = field(default_factory=list)
+    skeleton: list[str | None] = field(default_factory=list)
+    bands: np.ndarray | None = None  # int64 (templates x 2 * BANDS): LSH band keys
+    words: np.ndarray | None = None  # int32: words per skeleton
+    signature: np.ndarray | None = None  # int16: distillation signature code (0 = none)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         description="POST /v1/ingest: longest NDJSON line (413 beyond; a record is far smaller)",
     )
     prompt_samples_per_template: int = Field(default=5, ge=0, le=100)
+    prompt_samples_per_account: int = Field(
+        default=20,
+        ge=0,
+        le=10_000,
+        description="raw prompts kept as samples per account, across its templates",
+    )
     activity_window_seconds: int = Field(default=ACTIVITY_WINDOW_SECONDS, ge=10, le=86_400)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = Field(

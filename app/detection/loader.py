@@ -9,7 +9,9 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from app.detection.values import attribute_text, bin_postcode_text, derived_key
+from app.models.ingest import BAND_COLUMNS
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
+from graph.signals.prompts import band_keys, signature_codes, word_counts
 from graph.types import Kind
 
 LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY)
@@ -145,13 +147,56 @@ def _payments(pm: pd.DataFrame, derived: dict[tuple[int, int], str]) -> list[pd.
     ]
 
 
+_SIGNATURES_SQL = (
+    "SELECT template_key, words, signature, "
+    + ", ".join(BAND_COLUMNS)
+    + " FROM template_signatures ORDER BY template_key"
+)
+
+
 def _templates(conn: Connection) -> Templates:
+    """Every template by key: the band keys, word counts and signature codes stored at
+    ingest, and the skeleton texts still kept (``None`` where a one-off template's text was
+    dropped). Templates ingested before signatures were stored have a text and no row:
+    their keys are computed here from the text, the way ingest would have."""
     tpl = _read(
         conn,
         f"SELECT value_key, value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)} "
         "ORDER BY value_key",
     )
-    return Templates(key=tpl["value_key"].to_numpy(dtype=np.int64), skeleton=tpl["value"].tolist())
+    text_keys = tpl["value_key"].to_numpy(dtype=np.int64)
+    stored = _read_ints(conn, _SIGNATURES_SQL, 3 + len(BAND_COLUMNS))
+    keys = np.union1d(text_keys, stored[:, 0])
+    texts = np.full(len(keys), None, dtype=object)
+    texts[np.searchsorted(keys, text_keys)] = tpl["value"].to_numpy(dtype=object)
+    skeleton: list[str | None] = texts.tolist()
+    bands = np.zeros((len(keys), len(BAND_COLUMNS)), dtype=np.int64)
+    words = np.zeros(len(keys), dtype=np.int32)
+    codes = np.zeros(len(keys), dtype=np.int16)
+    at = np.searchsorted(keys, stored[:, 0])
+    bands[at], words[at], codes[at] = stored[:, 3:], stored[:, 1], stored[:, 2]
+    missing = np.setdiff1d(np.arange(len(keys)), at)
+    if len(missing):
+        legacy = [skeleton[i] or "" for i in missing.tolist()]
+        bands[missing] = band_keys(legacy)
+        words[missing] = word_counts(legacy)
+        codes[missing] = signature_codes(legacy)
+    return Templates(keys, skeleton, bands=bands, words=words, signature=codes)
+
+
+def _read_ints(conn: Connection, sql: str, width: int, chunk: int = 200_000) -> np.ndarray:
+    """An all-integer query's rows as one int64 array (fetched in chunks on the driver's
+    cursor: no pandas frame, no SQLAlchemy rows)."""
+    raw: Any = conn.connection.driver_connection
+    cur = raw.cursor()
+    parts: list[np.ndarray] = []
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(chunk):
+            parts.append(np.array(rows, dtype=np.int64))
+    finally:
+        cur.close()
+    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
 
 def _template_incidence(account: np.ndarray, template: np.ndarray, n: np.ndarray) -> pd.DataFrame:
@@ -209,17 +254,8 @@ def _read_by_account(
 ) -> list[np.ndarray]:
     """Stream a high-volume table keyed by account id as integer arrays: the account column
     becomes the account's row (rows of accounts not ingested yet are left out)."""
-    raw: Any = conn.connection.driver_connection
-    cur = raw.cursor()
     sql = f"SELECT i.idx, {columns} FROM {table} t JOIN _acct_idx i ON i.id = t.account_id {where}"
-    parts: list[np.ndarray] = []
-    try:
-        cur.execute(sql)
-        while rows := cur.fetchmany(chunk):
-            parts.append(np.array(rows, dtype=np.int64))
-    finally:
-        cur.close()
-    data = np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
+    data = _read_ints(conn, sql, width, chunk)
     return [data[:, 0].astype(np.int32)] + [data[:, i] for i in range(1, width)]
 
 

@@ -68,9 +68,10 @@ def save_run(
     process that ran it (host, pid). ``timings`` (seconds per stage so far) gain, in place,
     ``persist`` and ``total`` (since ``started``, a ``perf_counter`` reading) and are written in
     the same update that marks the run completed, so a reader never sees a completed run
-    without them. The prompt samples of ``one_off_templates`` (templates only one account used:
-    no evidence, and personal data) are deleted in the same transaction, once the clusters'
-    explanations have taken theirs."""
+    without them. The prompt samples and skeleton texts of ``one_off_templates`` (templates
+    only one account used: no evidence, and personal data) are deleted in the same
+    transaction, once the clusters' explanations have taken theirs; their stored signatures
+    stay, so a later near-duplicate from another account still groups with them."""
     now = datetime.now(UTC)
     t_persist = time.perf_counter()
     member_ids = [ids[c.members].tolist() for c in result.clusters]
@@ -84,6 +85,7 @@ def save_run(
         existing = repo.existing_clusters(s, cluster_ids)
         _attach_samples(s, result.clusters)
         dropped = repo.drop_prompt_samples(s, one_off_templates)
+        texts_dropped = repo.drop_template_texts(s, one_off_templates)
         rows = _Rows()
         for c, cid, members, lin in zip(
             result.clusters, cluster_ids, member_ids, lineage, strict=True
@@ -115,6 +117,7 @@ def save_run(
             "gone_clusters": len(gone),
             "regrown_clusters": rows.regrown,
             "prompt_samples_dropped": dropped,
+            "template_texts_dropped": texts_dropped,
         }
         timings["persist"] = round(time.perf_counter() - t_persist, 3)
         timings["total"] = round(time.perf_counter() - started, 3)

@@ -6,7 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Integer, Table, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -15,8 +27,11 @@ from app.models import (
     ClusterMember,
     ClusterSnapshot,
     DetectionRun,
+    ObservedValue,
     PromptSample,
+    TemplateSignature,
 )
+from graph.types import Kind
 
 _CHUNK = 5_000
 
@@ -114,6 +129,25 @@ def drop_prompt_samples(session: Session, template_keys: Sequence[int]) -> int:
     for i in range(0, len(template_keys), _CHUNK):
         part = [int(k) for k in template_keys[i : i + _CHUNK]]
         r = session.execute(delete(PromptSample).where(PromptSample.template_key.in_(part)))
+        gone += int(getattr(r, "rowcount", 0) or 0)
+    return gone
+
+
+def drop_template_texts(session: Session, template_keys: Sequence[int]) -> int:
+    """Delete the skeleton texts of ``template_keys`` whose signatures are stored (grouping
+    reads those; a template ingested before signatures were stored keeps its text, which its
+    keys are computed from); returns how many texts went."""
+    sig = TemplateSignature.__table__.c
+    gone = 0
+    for i in range(0, len(template_keys), _CHUNK):
+        part = [int(k) for k in template_keys[i : i + _CHUNK]]
+        r = session.execute(
+            delete(ObservedValue).where(
+                ObservedValue.kind == int(Kind.TEMPLATE),
+                ObservedValue.value_key.in_(part),
+                exists().where(sig.template_key == ObservedValue.value_key),
+            )
+        )
         gone += int(getattr(r, "rowcount", 0) or 0)
     return gone
 

@@ -17,9 +17,16 @@ from typing import Any
 import numpy as np
 
 from app.core.hashing import Hasher
+from app.ingest.grouping import Columns
 from app.ingest.normalise import account_row, payment_row
 from app.ingest.reader import read_span, split_lines
-from app.ingest.reduce import Aggregates, RequestColumns, RequestReducer, aggregate
+from app.ingest.reduce import (
+    Aggregates,
+    RequestColumns,
+    RequestReducer,
+    aggregate,
+    template_rows,
+)
 from app.ingest.validate import RecordError, validate_chunk
 
 
@@ -37,6 +44,7 @@ class Prepared:
     errors: list[RecordError]
     dedupe: np.ndarray  # one digest per valid request, in order
     new_values: list[tuple[int, int, str]]
+    templates: Columns  # the new templates' band keys (app.ingest.reduce.template_rows)
     requests: RequestColumns | None
     aggregates: Aggregates | None
     source: bytes | tuple[str, int, int] | None = None  # the block, or (path, offset, length)
@@ -116,6 +124,7 @@ class Preparer:
             errors,
             cols.dedupe,
             cols.new_values,
+            template_rows(cols.new_values),
             cols,
             agg,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from app.models import (
     PromptSample,
     RequestKey,
 )
+from app.models.ingest import BAND_COLUMNS
 
 _CHUNK = 5_000
 
@@ -146,6 +148,9 @@ _USAGE = _Upsert(
 )
 _VALUES = _Upsert("observed_values", ("kind", "value_key", "value"), ("kind", "value_key"))
 _REQUEST_KEYS = _Upsert("request_keys", ("key",), ("key",))
+_SIGNATURES = _Upsert(
+    "template_signatures", ("template_key", "words", "signature", *BAND_COLUMNS), ("template_key",)
+)
 _SAMPLES = _Upsert(
     "prompt_samples", ("template_key", "slot", "account_id", "ts", "text"), ("template_key", "slot")
 )
@@ -230,6 +235,18 @@ def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> N
     _VALUES.run(session, list(values))
 
 
+def insert_template_signatures(session: Session, rows: Columns) -> None:
+    """Store new templates' band keys, word counts and signature codes (a template seen
+    before keeps its row: the same skeleton gives the same keys)."""
+    keys = rows["template_key"]
+    for start in range(0, len(keys), _SLICE):
+        part = slice(start, start + _SLICE)
+        table = np.column_stack(
+            [keys[part], rows["words"][part], rows["signature"][part], rows["bands"][part]]
+        ).astype(np.int64)
+        _SIGNATURES.run(session, [tuple(r) for r in table.tolist()])
+
+
 def upsert_observations(session: Session, rows: Columns) -> None:
     _run_columns(_OBSERVATIONS, session, rows)
 
@@ -246,42 +263,57 @@ _FULL_REMEMBERED = 1 << 18  # templates known to be full (~16 MiB); forgotten on
 
 
 class SampleBook:
-    """Keeps at most ``limit`` prompt texts per template, filling free slots in order."""
+    """Keeps at most ``limit`` prompt texts per template, filling free slots in order, and at
+    most ``per_account`` per account across its templates (an account sending thousands of
+    one-off prompts does not have them all kept until the next detection run drops them)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, per_account: int = 20) -> None:
         self.limit = limit
+        self.per_account = per_account
         self._full: set[int] = set()
 
     def add(self, session: Session, rows: Columns) -> None:
         """Store the batch's sample rows (at most ``limit`` a template, in order) in the
-        free slots of their templates."""
+        free slots of their templates, within their accounts' allowance."""
         keys = rows["template_key"]
-        if len(keys) == 0 or self.limit == 0:
+        if len(keys) == 0 or self.limit == 0 or self.per_account == 0:
             return
         if self._full:
             rows = take(rows, ~np.fromiter(map(self._full.__contains__, keys.tolist()), bool))
             keys = rows["template_key"]
             if len(keys) == 0:
                 return
-        distinct = np.unique(keys).tolist()
-        used: dict[int, int] = {}
         t = PromptSample.__table__.c
-        for start in range(0, len(distinct), _CHUNK):
-            q = (
-                select(t.template_key, func.count())
-                .where(t.template_key.in_(distinct[start : start + _CHUNK]))
-                .group_by(t.template_key)
-            )
-            used.update({int(k): int(c) for k, c in session.execute(q)})
+        used = _counts(session, t.template_key, np.unique(keys).tolist())
         before = np.fromiter((used.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
-        slot = before + rank_within(keys)
-        rows = take({**rows, "slot": slot}, slot < self.limit)
+        rows = take(rows, before + rank_within(keys) < self.limit)
+        # the accounts' allowance, then slots again among the rows left (slots stay dense)
+        accounts = rows["account_id"]
+        held = _counts(session, t.account_id, np.unique(accounts).tolist())
+        mine = np.fromiter(map(held.get, accounts.tolist(), repeat(0)), np.int64, len(accounts))
+        rows = take(rows, mine + rank_within(accounts) < self.per_account)
+        keys = rows["template_key"]
+        before = np.fromiter((used.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
+        rows = {**rows, "slot": before + rank_within(keys)}
         for key, count in used.items():
             if count >= self.limit:
                 self._full.add(key)
         if len(self._full) > _FULL_REMEMBERED:
             self._full.clear()
         _run_columns(_SAMPLES, session, rows)
+
+
+def _counts(session: Session, column: Any, values: list[Any]) -> dict[Any, int]:
+    """Stored prompt samples per value of ``column`` (template key or account id)."""
+    out: dict[Any, int] = {}
+    for start in range(0, len(values), _CHUNK):
+        q = (
+            select(column, func.count())
+            .where(column.in_(values[start : start + _CHUNK]))
+            .group_by(column)
+        )
+        out.update({k: int(c) for k, c in session.execute(q)})
+    return out
 
 
 def table_counts(session: Session) -> dict[str, int]:

@@ -95,6 +95,7 @@ class Ingestor:
         commit_lines: int = 1_000_000,
         window_seconds: int = ACTIVITY_WINDOW_SECONDS,
         samples_per_template: int = 5,
+        samples_per_account: int = 20,
         strict: bool = False,
         workers: int = 0,
         on_error: ErrorSink | None = None,
@@ -109,7 +110,7 @@ class Ingestor:
         self.workers = workers
         self.on_error = on_error
         self.sqlite_cache_mib = sqlite_cache_mib
-        self.samples = repo.SampleBook(samples_per_template)
+        self.samples = repo.SampleBook(samples_per_template, samples_per_account)
         self._local = Preparer(secret, window_seconds, samples_per_template)
 
     # ------------------------------------------------------------------ driving
@@ -257,6 +258,7 @@ class Ingestor:
         repo.upsert_accounts(session, p.accounts)
         repo.upsert_payments(session, p.payments)
         repo.insert_values(session, p.new_values)
+        repo.insert_template_signatures(session, p.templates)
         new = repo.insert_request_keys(session, p.dedupe)
         fresh = int(new.sum())
         agg = p.aggregates
@@ -296,6 +298,7 @@ def make_ingestor(
         commit_lines=s.ingest_commit_lines,
         window_seconds=s.activity_window_seconds,
         samples_per_template=s.prompt_samples_per_template,
+        samples_per_account=s.prompt_samples_per_account,
         strict=strict,
         workers=workers,
         on_error=on_error,

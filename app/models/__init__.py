@@ -18,6 +18,7 @@ from app.models.ingest import (
     PaymentMethod,
     PromptSample,
     RequestKey,
+    TemplateSignature,
 )
 from app.models.review import ApiKey, AuditEntry, ReviewDecision
 
@@ -40,4 +41,5 @@ __all__ = [
     "PromptSample",
     "RequestKey",
     "ReviewDecision",
+    "TemplateSignature",
 ]

@@ -10,10 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
+from graph.signals.prompts import BANDS
 
 
 class Account(Base):
@@ -129,6 +140,34 @@ class PromptSample(Base):
 
     template_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(128))
+    # indexed: ingest counts each account's samples against its allowance
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
     ts: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
+
+
+#: The band-key columns of ``template_signatures``: ``BANDS`` per view, two views.
+BAND_COLUMNS = tuple(f"band_{i:02d}" for i in range(2 * BANDS))
+
+
+class TemplateSignature(Base):
+    """What template grouping needs of a distinct template, computed once at ingest: its LSH
+    band keys (``graph.signals.prompts.band_keys``: the packed MinHash signature, one int64
+    a band), its word count and its distillation signature code. Detection groups templates
+    on these integers; the skeleton text is not needed for it and is dropped for templates
+    only one account has used."""
+
+    __table__ = Table(
+        "template_signatures",
+        Base.metadata,
+        # On SQLite an INTEGER PRIMARY KEY is the rowid itself: one B-tree instead of two.
+        Column(
+            "template_key",
+            BigInteger().with_variant(Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        Column("words", Integer, nullable=False),
+        Column("signature", SmallInteger, nullable=False),
+        *(Column(name, BigInteger, nullable=False) for name in BAND_COLUMNS),
+    )

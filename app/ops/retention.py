@@ -3,7 +3,8 @@
 What goes (all in one transaction, audited with the counts):
 
 * request-derived data last seen before the cutoff: observations, activity windows, prompt
-  samples, then the clear-text observed values nothing refers to any more;
+  samples, then the clear-text observed values and the template signatures nothing refers to
+  any more;
 * accounts created before the cutoff with no request since, and everything about them
   (payment methods, observations, activity, usage);
 * the members, edges and snapshots of detection runs that finished before the cutoff, except
@@ -41,6 +42,7 @@ from app.models import (
     PaymentMethod,
     PromptSample,
     ReviewDecision,
+    TemplateSignature,
 )
 from graph.types import Kind
 
@@ -152,6 +154,13 @@ def purge(
                         select(Observation.kind, Observation.value_key)
                     ),
                 ),
+            ),
+        ),
+        (  # a template's band keys go with its last activity window, as its skeleton does
+            "template_signatures",
+            TemplateSignature,
+            TemplateSignature.__table__.c.template_key.not_in(
+                select(Activity.template_key).distinct()
             ),
         ),
     ]

@@ -82,8 +82,14 @@ _SIGNATURES: dict[str, re.Pattern[str]] = {
         r"|rate the (answer|response)|on a scale of"
     ),
 }
-# one pass finds the many templates that carry no signature at all
-_ANY_SIGNATURE = re.compile("|".join(f"(?:{p.pattern})" for p in _SIGNATURES.values()))
+# Every alternative of a class's pattern holds one of these words: a class whose words are all
+# absent cannot match, and a substring test costs a fraction of the pattern (this runs once
+# per new template at ingest; on realistic prose 20 -> ~7 us a template).
+_SIGNATURE_WORDS: dict[str, tuple[str, ...]] = {
+    "reasoning": ("step", "show", "chain", "reason", "explain", "think"),
+    "agentic": ("tool", "function", "observation", "action", "agent"),
+    "grading": ("rubric", "grade", "score", "rate the", "scale"),
+}
 #: The distillation signature classes a template can carry.
 SIGNATURES: tuple[str, ...] = tuple(_SIGNATURES)
 
@@ -96,10 +102,8 @@ def signature(skel: str) -> str | None:
     >>> signature("translate <q> into french") is None
     True
     """
-    if not _ANY_SIGNATURE.search(skel):
-        return None
     for name, pattern in _SIGNATURES.items():
-        if pattern.search(skel):
+        if any(w in skel for w in _SIGNATURE_WORDS[name]) and pattern.search(skel):
             return name
     return None
 
@@ -117,12 +121,65 @@ CONTENT_SIMILARITY = 0.8  # content words are a coarser view: ask for more agree
 MIN_CONTENT_WORDS = 12  # a short prompt's few words are shared by strangers
 
 
+#: MinHash values per view and LSH bands: 16 bands of 4 values.
+NUM_PERM = 64
+BANDS = 16
+#: The seed stored band keys are computed with (``graph.build.BuildParams.template_seed``).
+TEMPLATE_SEED = 1
+_VALUE_BITS = 64 // (NUM_PERM // BANDS)  # 16: a band's values packed into one int64
+
+
+def band_keys(skeletons: Sequence[str], *, seed: int = TEMPLATE_SEED) -> np.ndarray:
+    """``(len(skeletons), 2 * BANDS)`` int64 LSH band keys under the two views of
+    :func:`template_groups`: columns ``0..BANDS-1`` from 4-word shingles, the rest from
+    content words. Each MinHash value is kept to its low 16 bits (b-bit MinHash) and a band's
+    four values are packed into one int64, so a band key is the band itself, not a hash of
+    it: equal keys are equal bands, and the keys hold the whole signature, which is what
+    verifying a candidate pair needs. Computed once per new skeleton (ingest workers store
+    them); detection groups on the integers alone.
+
+    >>> keys = band_keys(["a b c d e", "a b c d e", "x y z"])
+    >>> keys.shape, bool((keys[0] == keys[1]).all()), bool((keys[0] == keys[2]).any())
+    ((3, 32), True, False)
+    """
+    from graph.signals.minhash import signatures  # here: ingest workers import this module
+
+    n = len(skeletons)
+    out = np.empty((n, 2 * BANDS), dtype=np.int64)
+    if n == 0:
+        return out
+    views = (
+        signatures(skeletons, num_perm=NUM_PERM, seed=seed),
+        signatures(skeletons, num_perm=NUM_PERM, seed=seed + 1, k=1, drop=STOPWORDS),
+    )
+    for v, sig in enumerate(views):
+        low = np.ascontiguousarray(sig.astype(np.uint16))  # (n, NUM_PERM), band by band
+        out[:, v * BANDS : (v + 1) * BANDS] = low.view(np.int64)
+    return out
+
+
+def word_counts(skeletons: Sequence[str]) -> np.ndarray:
+    """Words per skeleton (content matches need :data:`MIN_CONTENT_WORDS` on both sides)."""
+    return np.fromiter((len(s.split()) for s in skeletons), dtype=np.int32, count=len(skeletons))
+
+
+def signature_codes(skeletons: Sequence[str]) -> np.ndarray:
+    """:func:`signature` of each skeleton as a code: 0 for none, ``1 + i`` for
+    ``SIGNATURES[i]``.
+
+    >>> signature_codes(["think step by step", "hello there"]).tolist()
+    [1, 0]
+    """
+    code = {name: i + 1 for i, name in enumerate(SIGNATURES)}
+    return np.fromiter(
+        (code.get(signature(s) or "", 0) for s in skeletons), dtype=np.int16, count=len(skeletons)
+    )
+
+
 def template_groups(
     skeletons: Sequence[str],
     *,
-    num_perm: int = 64,
-    bands: int = 16,
-    seed: int = 1,
+    seed: int = TEMPLATE_SEED,
     min_similarity: float = 0.55,
 ) -> np.ndarray:
     """Group near-duplicate skeletons with MinHash LSH, under two views: 4-word shingles
@@ -130,24 +187,35 @@ def template_groups(
     politeness added, which breaks most shingles but keeps most content words).
 
     Returns one group label per skeleton; labels are the index of a representative.
-    The cost is linear in the number of distinct skeletons, not in requests.
+    The cost is linear in the number of distinct skeletons, not in requests. The keys come
+    from :func:`band_keys`; :func:`groups_from_bands` does the grouping (ingest stores the
+    keys, and detection calls it on the stored ones).
 
     >>> template_groups(["summarise the text <q> in <n> words please now",
     ...                  "summarise the text <q> in <n> words please today",
     ...                  "write a poem about the sea"]).tolist()
     [0, 0, 2]
     """
-    n = len(skeletons)
+    return groups_from_bands(
+        band_keys(skeletons, seed=seed), word_counts(skeletons), min_similarity=min_similarity
+    )
+
+
+def groups_from_bands(
+    bands: np.ndarray, words: np.ndarray, *, min_similarity: float = 0.55
+) -> np.ndarray:
+    """Group templates by their :func:`band_keys` and word counts: per band, a group-by on
+    the key gives the candidate pairs (a self-join on (band, key)); each candidate is kept
+    when enough of the two signatures agree; groups are the connected components. Only
+    integers are read, so the same grouping runs on keys stored at ingest and on keys
+    computed here from skeleton texts. Labels are the index of each group's first template.
+    """
+    n = len(bands)
     labels = np.arange(n)
     if n < 2:
         return labels
-    from graph.signals.minhash import signatures  # here: ingest workers need no pandas
-
-    shingled = signatures(skeletons, num_perm=num_perm, seed=seed)
-    s1, d1 = _similar_pairs(shingled, bands, min_similarity)
-    content = signatures(skeletons, num_perm=num_perm, seed=seed + 1, k=1, drop=STOPWORDS)
-    s2, d2 = _similar_pairs(content, bands, CONTENT_SIMILARITY)
-    words = np.fromiter((len(s.split()) for s in skeletons), dtype=np.int64, count=n)
+    s1, d1 = _similar_pairs(bands[:, :BANDS], min_similarity)
+    s2, d2 = _similar_pairs(bands[:, BANDS:], CONTENT_SIMILARITY)
     long_enough = (words[s2] >= MIN_CONTENT_WORDS) & (words[d2] >= MIN_CONTENT_WORDS)
     s_, d_ = np.r_[s1, s2[long_enough]], np.r_[d1, d2[long_enough]]
     from scipy.sparse import coo_matrix  # here: ingest workers import this module, not scipy
@@ -160,23 +228,21 @@ def template_groups(
     return first[comp]
 
 
-def _similar_pairs(
-    sigs: np.ndarray, bands: int, min_similarity: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs from LSH bands, kept when their estimated Jaccard (share of equal
-    MinHash values) reaches ``min_similarity``: one shared band is a weak hint, and unverified
-    pairs chain unrelated templates together through connected components once there are
-    thousands of skeletons."""
-    rows = sigs.shape[1] // bands
+def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs from LSH bands (templates next to each other among those with the
+    same key in a band), kept when their estimated Jaccard (share of equal MinHash values,
+    unpacked from the keys) reaches ``min_similarity``: one shared band is a weak hint, and
+    unverified pairs chain unrelated templates together through connected components once
+    there are thousands of skeletons."""
     src: list[np.ndarray] = []
     dst: list[np.ndarray] = []
-    for band in range(bands):
-        chunk = np.ascontiguousarray(sigs[:, band * rows : (band + 1) * rows])
-        keys = chunk.view(np.dtype((np.void, chunk.dtype.itemsize * rows))).ravel()
+    for band in range(bands.shape[1]):
+        keys = bands[:, band]
         order = np.argsort(keys, kind="stable")
         same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
         src.append(order[same])
         dst.append(order[same + 1])
     s_, d_ = np.concatenate(src), np.concatenate(dst)
-    keep = (sigs[s_] == sigs[d_]).mean(axis=1) >= min_similarity
+    values = np.ascontiguousarray(bands).view(np.uint16)
+    keep = (values[s_] == values[d_]).mean(axis=1) >= min_similarity
     return s_[keep], d_[keep]

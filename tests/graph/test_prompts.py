@@ -39,6 +39,52 @@ def test_distillation_signatures() -> None:
     assert signature(skeleton("Translate into French: hello")) is None
 
 
+def _signature_by_patterns(skel: str) -> str | None:
+    """The signature from the patterns alone, without the word guard."""
+    return next((n for n, p in prompts._SIGNATURES.items() if p.search(skel)), None)
+
+
+def test_the_word_guard_never_changes_a_signature() -> None:
+    """signature() skips a class whose words are all absent; on every distillation template,
+    operator template, public and prose prompt of the worlds it answers as the patterns do."""
+    import numpy as np
+
+    from worlds import prose
+
+    rng = np.random.default_rng(3)
+    texts = [t for ts in text.DISTILL.values() for t in ts] + list(text.PUBLIC)
+    texts += [text.fill(t, rng) for t in text.personal_templates(rng, 300)]
+    texts += [prose.rewrite(t, rng) for t in texts] + [prose.unique_prompt(rng) for _ in range(300)]
+    skels = [skeleton(t) for t in texts]
+    found = [signature(s) for s in skels]
+    assert found == [_signature_by_patterns(s) for s in skels]
+    assert {"reasoning", "agentic", "grading", None} <= set(found)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "step by step",
+                "tools",
+                "json",
+                "rubric",
+                "grade the",
+                "of",
+                "on a scale of",
+                "you are an agent",
+                "think aloud",
+                "x",
+            ]
+        ),
+        max_size=8,
+    )
+)
+def test_the_word_guard_agrees_with_the_patterns_on_phrase_mixes(words: list[str]) -> None:
+    skel = " ".join(words)
+    assert signature(skel) == _signature_by_patterns(skel)
+
+
 def test_many_operators_templates_do_not_chain_into_one_group() -> None:
     """300 operators writing the same genre of prompt (as at 1M accounts): paraphrases of one
     operator's template stay together, different operators' templates do not chain."""

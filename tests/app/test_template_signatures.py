@@ -1,0 +1,166 @@
+"""Template signatures are computed at ingest, once per distinct skeleton, and detection groups
+templates on the stored band keys; keys computed from the texts give the same groups."""
+
+from __future__ import annotations
+
+import collections
+import io
+
+import numpy as np
+from sqlalchemy import text
+
+from app.core.context import Context
+from app.detection import service
+from app.detection.loader import load_input
+from app.ingest.service import make_ingestor
+from graph import DetectParams
+from graph.build import BuildParams, build_graph, template_grouping
+from graph.data import DetectionInput, Templates
+from graph.signals.prompts import band_keys, signature_codes, skeleton, word_counts
+from graph.types import Kind
+from tests.helpers import account, ndjson, request
+
+REPORT = (
+    "Please summarise the attached quarterly report for the board and list the three main "
+    "risks you see in it, with one sentence on each risk and a short recommendation for {}"
+)
+OTHER = "Write a limerick about a cat who learns to play the piano at night"
+REASONING = "Think step by step and show your reasoning: which of these plans costs less?"
+
+
+def _ingest(ctx: Context, *records: dict) -> None:
+    make_ingestor(ctx).ingest(io.BytesIO(ndjson(*records)))  # type: ignore[arg-type]
+
+
+def _load(ctx: Context) -> DetectionInput:
+    with ctx.engine.connect() as conn:
+        return load_input(conn, ctx.settings.activity_window_seconds)[0]
+
+
+def _stored_rows(ctx: Context) -> int:
+    with ctx.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM template_signatures")).scalar_one())
+
+
+def test_ingest_stores_the_band_keys_of_each_distinct_template(ctx: Context) -> None:
+    _ingest(
+        ctx,
+        request("a1", prompt=REPORT.format("the finance team")),
+        request("a2", prompt=REPORT.format("the finance team")),  # same text: one template
+        request("a3", prompt=OTHER),
+        request("a3", prompt=REASONING),
+    )
+    inp = _load(ctx)
+    t = inp.templates
+    assert len(t.key) == 3 and _stored_rows(ctx) == 3
+    texts = [s or "" for s in t.skeleton]
+    assert t.bands is not None and t.words is not None and t.signature is not None
+    assert np.array_equal(t.bands, band_keys(texts))
+    assert np.array_equal(t.words, word_counts(texts))
+    assert np.array_equal(t.signature, signature_codes(texts))
+    assert sorted(t.signature.tolist()) == [0, 0, 1]  # the reasoning prompt's signature
+
+
+def test_band_keys_survive_a_restart_and_group_a_later_near_duplicate(ctx: Context) -> None:
+    first, later = REPORT.format("the finance team"), REPORT.format("the sales team")
+    _ingest(ctx, request("a1", prompt=first), request("a1", prompt=OTHER))
+    ctx.engine.dispose()  # a restart: a new process, a new engine on the same database
+    again = Context(ctx.settings)
+    try:
+        _ingest(again, request("a2", prompt=later))
+        inp = _load(again)
+    finally:
+        again.engine.dispose()
+    mapping, _ = template_grouping(inp, BuildParams().template_seed)
+    keys = dict(zip([s for s in inp.templates.skeleton], inp.templates.key.tolist(), strict=True))
+    a, b = keys[skeleton(first)], keys[skeleton(later)]
+    assert mapping[a] == mapping[b] != mapping[keys[skeleton(OTHER)]]
+    # the same grouping from the texts alone (how worlds and tests build inputs)
+    from_texts = Templates(inp.templates.key, list(inp.templates.skeleton))
+    plain = DetectionInput(inp.accounts, inp.incidence, inp.activity, from_texts)
+    assert template_grouping(plain, BuildParams().template_seed) == template_grouping(
+        inp, BuildParams().template_seed
+    )
+
+
+def test_templates_ingested_before_signatures_were_stored_get_the_same_keys(
+    ctx: Context,
+) -> None:
+    _ingest(
+        ctx, request("a1", prompt=REPORT.format("the finance team")), request("a2", prompt=OTHER)
+    )
+    stored = _load(ctx).templates
+    with ctx.engine.begin() as conn:  # a database from before the template_signatures table
+        conn.execute(text("DELETE FROM template_signatures"))
+    computed = _load(ctx).templates
+    assert stored.bands is not None and computed.bands is not None
+    assert np.array_equal(stored.key, computed.key)
+    assert np.array_equal(stored.bands, computed.bands)
+
+
+def _template_texts(ctx: Context) -> set[str]:
+    with ctx.engine.connect() as conn:
+        return set(
+            conn.execute(
+                text(f"SELECT value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)}")
+            ).scalars()
+        )
+
+
+def _table(ctx: Context, name: str) -> list[tuple]:
+    with ctx.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {name}")))
+
+
+def test_a_one_off_template_loses_its_text_but_still_links_a_later_near_duplicate(
+    ctx: Context,
+) -> None:
+    """After a run, a template one account used keeps no skeleton text and no samples; its
+    band keys stay, so when another account sends a near-duplicate later, the two templates
+    group and the two accounts share the template value."""
+    first, later = REPORT.format("the finance team"), REPORT.format("the sales team")
+    records = [account(i) for i in (1, 2, 3)]
+    records += [request("acct_1", id="q1", prompt=first)]
+    records += [request(f"acct_{i}", id=f"s{i}", prompt=OTHER) for i in (2, 3)]  # shared
+    _ingest(ctx, *records)
+    kept = {t: _table(ctx, t) for t in ("activity", "template_signatures", "request_keys")}
+    out = service.detect(ctx, DetectParams(seed=0))
+    assert out["counts"]["template_texts_dropped"] == 1
+    assert _template_texts(ctx) == {skeleton(OTHER)}  # the shared template keeps its text
+    with ctx.engine.connect() as conn:
+        sampled = set(conn.execute(text("SELECT text FROM prompt_samples")).scalars())
+    assert first not in sampled and OTHER in sampled
+    # nothing detection reads was lost with the text
+    assert {t: _table(ctx, t) for t in kept} == kept
+
+    _ingest(ctx, request("acct_2", id="q2", prompt=later))
+    inp = _load(ctx)
+    g = build_graph(inp)
+    tpl = g.values.kind == Kind.TEMPLATE
+    owners = inp.accounts.ids[g.values.account[tpl]].tolist()
+    held = list(zip(owners, g.values.key[tpl].tolist(), strict=True))
+    group = next(k for a, k in held if a == "acct_1")  # acct_1's one-off template now links
+    assert {a for a, k in held if k == group} == {"acct_1", "acct_2"}
+    # the group is named by the template whose text is kept (what a reviewer is shown)
+    keys = dict(zip(inp.templates.key.tolist(), inp.templates.skeleton, strict=True))
+    assert keys[group] == skeleton(later)
+    # the next run counts the pair as evidence: neither template is dropped any more
+    assert service.detect(ctx, DetectParams(seed=0))["counts"]["template_texts_dropped"] == 0
+    assert skeleton(later) in _template_texts(ctx)
+
+
+def test_prompt_samples_are_bounded_per_account(ctx: Context) -> None:
+    cap = 4
+    ctx.settings = ctx.settings.model_copy(update={"prompt_samples_per_account": cap})
+    recs = [
+        request("a1", prompt=f"{word} is the topic of my essay, please help", id=f"a{i}")
+        for i, word in enumerate(["rivers", "lakes", "seas", "hills", "woods", "roads", "towns"])
+    ]
+    recs += [request("a2", prompt="rivers is the topic of my essay, please help", id="b")]
+    _ingest(ctx, *recs[:3])  # two batches: the allowance holds across them
+    _ingest(ctx, *recs[3:])
+    rows = _table(ctx, "prompt_samples")
+    per_account = collections.Counter(r[2] for r in rows)
+    assert per_account == {"a1": cap, "a2": 1}
+    # the kept ones are the account's first prompts, in order, and slots stay dense
+    assert sorted(r[1] for r in rows if r[2] == "a2") == [1]
