@@ -119,6 +119,7 @@ def save_run(
             "prompt_samples_dropped": dropped,
             "template_texts_dropped": texts_dropped,
         }
+        repo.refresh_statistics(s)
         timings["persist"] = round(time.perf_counter() - t_persist, 3)
         timings["total"] = round(time.perf_counter() - started, 3)
         s.execute(
@@ -133,7 +134,6 @@ def save_run(
                 timings=timings,
             )
         )
-    repo.refresh_statistics(ctx.engine)
     return counts
 
 
