@@ -57,8 +57,15 @@ def test_two_ingests_at_once_finish_and_lose_nothing(
     if backend != "postgresql":
         pytest.skip("SQLite has one writer at a time by design")
     for c in (ctx, other_ctx):
+        # the per-account sample cap keeps an account's first prompts, so which templates they
+        # fill depends on arrival order (tests/app/test_template_signatures.py covers it);
+        # unbound here, each template's first samples are the same however the files interleave
         c.settings = c.settings.model_copy(
-            update={"ingest_batch_lines": 1000, "ingest_commit_lines": 3000}
+            update={
+                "ingest_batch_lines": 1000,
+                "ingest_commit_lines": 3000,
+                "prompt_samples_per_account": 10_000,
+            }
         )
     files = [_file(0), _file(1)]
     errors: list[BaseException] = []
