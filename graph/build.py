@@ -23,10 +23,8 @@ from graph.data import Activity, DetectionInput, Incidence, Templates
 from graph.signals.prompts import (
     SIGNATURES,
     TEMPLATE_SEED,
-    band_keys,
+    grouping_features,
     groups_from_bands,
-    signature_codes,
-    word_counts,
 )
 from graph.types import KIND_FAMILY, Family, Kind
 
@@ -189,8 +187,7 @@ def template_features(t: Templates, seed: int) -> tuple[np.ndarray, np.ndarray, 
             f"template seed {seed}: band keys are stored for seed {TEMPLATE_SEED} only, and "
             "some templates have no skeleton text left to compute them from"
         )
-    texts = [s or "" for s in t.skeleton]
-    return band_keys(texts, seed=seed), word_counts(texts), signature_codes(texts)
+    return grouping_features([s or "" for s in t.skeleton], seed=seed)
 
 
 def _prefer_text(labels: np.ndarray, skeleton: list[str | None]) -> np.ndarray:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from app.detection.values import attribute_text, bin_postcode_text, derived_key
 from app.models.ingest import BAND_COLUMNS
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
-from graph.signals.prompts import band_keys, signature_codes, word_counts
+from graph.signals.prompts import grouping_features
 from graph.types import Kind
 
 LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY)
@@ -178,9 +178,7 @@ def _templates(conn: Connection) -> Templates:
     missing = np.setdiff1d(np.arange(len(keys)), at)
     if len(missing):
         legacy = [skeleton[i] or "" for i in missing.tolist()]
-        bands[missing] = band_keys(legacy)
-        words[missing] = word_counts(legacy)
-        codes[missing] = signature_codes(legacy)
+        bands[missing], words[missing], codes[missing] = grouping_features(legacy)
     return Templates(keys, skeleton, bands=bands, words=words, signature=codes)
 
 

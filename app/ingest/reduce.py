@@ -19,7 +19,7 @@ from app.core.hashing import Hasher, content_key, content_keys
 from app.ingest.grouping import Columns, Groups, rank_within, sort_by, with_account_ids
 from app.ingest.validate import RecordError
 from graph.signals.network import parse_ip
-from graph.signals.prompts import band_keys, signature_codes, skeleton, word_counts
+from graph.signals.prompts import grouping_features, skeleton
 from graph.types import Kind
 
 # Per-account observations. Templates are not among them: the activity rows already count
@@ -219,25 +219,18 @@ class Aggregates:
 def template_rows(new_values: list[tuple[int, int, str]]) -> Columns:
     """Grouping features of the batch's new templates (``new_values`` of kind template): band
     keys, word count and distillation signature code, computed once per distinct skeleton
-    in array operations (``graph.signals.prompts.band_keys``), so detection never reads the
-    skeleton texts to group them."""
+    (``graph.signals.prompts.grouping_features``), so detection never reads the skeleton
+    texts to group them."""
     tpl = int(Kind.TEMPLATE)
     skels = [v for kind, _, v in new_values if kind == tpl]
     keys = [k for kind, k, _ in new_values if kind == tpl]
-    # a few thousand at a time: the per-word arrays of a whole block of unique prompts
-    # (~2M words) raised a worker's peak by more than 100 MiB
-    parts = range(0, len(skels), _SIGNATURE_CHUNK)
+    bands, words, codes = grouping_features(skels)
     return {
         "template_key": np.asarray(keys, dtype=np.int64),
-        "words": word_counts(skels),
-        "signature": signature_codes(skels),
-        "bands": np.concatenate(
-            [band_keys(skels[i : i + _SIGNATURE_CHUNK]) for i in parts] or [band_keys([])]
-        ),
+        "words": words,
+        "signature": codes,
+        "bands": bands,
     }
-
-
-_SIGNATURE_CHUNK = 4096
 
 
 def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

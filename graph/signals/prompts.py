@@ -176,6 +176,26 @@ def signature_codes(skeletons: Sequence[str]) -> np.ndarray:
     )
 
 
+#: Skeletons hashed at a time: the per-word arrays of a block of unique prompts (~2M words)
+#: raised an ingest worker's peak by more than 100 MiB.
+FEATURE_CHUNK = 4096
+
+
+def grouping_features(
+    skeletons: Sequence[str], *, seed: int = TEMPLATE_SEED
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What template grouping reads of each skeleton: :func:`band_keys`, :func:`word_counts`
+    and :func:`signature_codes`, the band keys computed ``FEATURE_CHUNK`` skeletons at a
+    time (the keys of a skeleton do not depend on its neighbours). Ingest stores these;
+    detection computes them for templates that have none stored."""
+    parts = range(0, len(skeletons), FEATURE_CHUNK)
+    bands = np.concatenate(
+        [band_keys(skeletons[i : i + FEATURE_CHUNK], seed=seed) for i in parts]
+        or [band_keys([], seed=seed)]
+    )
+    return bands, word_counts(skeletons), signature_codes(skeletons)
+
+
 def template_groups(
     skeletons: Sequence[str],
     *,
