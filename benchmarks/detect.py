@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -53,7 +54,13 @@ from worlds.world import WorldParams, generate_world, scaled_networks  # noqa: E
 
 
 def _prepare(
-    folder: Path, params: WorldParams, workers: int, env: dict[str, str], exe: str, world: str
+    folder: Path,
+    params: WorldParams,
+    workers: int,
+    env: dict[str, str],
+    exe: str,
+    world: str,
+    keep: bool,
 ) -> dict[str, Any]:
     """Generate and ingest the world into ``folder`` (setup, not the measurement); a folder
     that already holds this world (``--keep``) is reused as it is."""
@@ -62,15 +69,9 @@ def _prepare(
         meta = orjson.loads(meta_path.read_bytes())
         if meta["params"] == repr(params):
             print(f"reusing the world in {folder}", file=sys.stderr)
-            import sqlite3
-
-            with sqlite3.connect(folder / "w.db") as db:  # measure a first run, as when fresh
-                for table in (
-                    "cluster_edges", "cluster_members", "cluster_snapshots", "review_decisions",
-                    "clusters", "detection_runs",
-                ):  # fmt: skip
-                    db.execute(f"DELETE FROM {table}")
-                db.execute("UPDATE change_counters SET value = 0")
+            # measure a first run, as when fresh: the database as ingest left it (a run
+            # drops one-off templates' texts and samples, so a used copy is not the same)
+            shutil.copyfile(folder / "ingested.db", folder / "w.db")
             return {**meta, "gen_s": 0.0, "ingest_s": 0.0}
     t0 = time.perf_counter()
     generated = generate_world(params)
@@ -95,7 +96,9 @@ def _prepare(
         "db_bytes": (folder / "w.db").stat().st_size,
         "ndjson_bytes": stats.bytes,
     }
-    meta_path.write_bytes(orjson.dumps(meta))
+    if keep:
+        shutil.copyfile(folder / "w.db", folder / "ingested.db")
+        meta_path.write_bytes(orjson.dumps(meta))
     return {**meta, "gen_s": gen_s, "ingest_s": ing.seconds}
 
 
@@ -132,7 +135,7 @@ def run_size(
             HYDRASCOPE_DEV_MODE="0",
         )
         exe = str(Path(sys.executable).with_name("hydrascope"))
-        meta = _prepare(folder, params, workers, env, exe, world)
+        meta = _prepare(folder, params, workers, env, exe, world, keep is not None)
         truth = meta["truth"]
         det = run_measured([exe, "detect", "--json"], env=env)
         assert det.returncode == 0, det.stderr

@@ -19,13 +19,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from graph.data import Activity, DetectionInput, Incidence, Templates
-from graph.signals.prompts import (
-    SIGNATURES,
-    TEMPLATE_SEED,
-    grouping_features,
-    groups_from_bands,
-)
+from graph.data import Activity, DetectionInput, Incidence
+from graph.signals.prompts import TEMPLATE_SEED
+from graph.templates import TemplateGroups, group_templates
 from graph.types import KIND_FAMILY, Family, Kind
 
 N_FAMILIES = len(Family)
@@ -90,8 +86,7 @@ class AccountGraph:
     family: np.ndarray  # float32 (edges x families): each family's contribution in [0, 1)
     values: ValueTable
     public_values: dict[str, int]
-    template_group: dict[int, int]
-    group_signature: dict[int, str]
+    templates: TemplateGroups
     timing_keys: int = 0
 
     @property
@@ -172,65 +167,6 @@ def _pair_sums(
         (np.concatenate(vals_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
         shape=(n, n),
     )
-
-
-def template_features(t: Templates, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Band keys, word counts and signature codes of the templates: the stored ones when the
-    input carries them (computed at ingest with ``TEMPLATE_SEED``), else computed here from
-    the skeleton texts. Two sources of keys, one grouping."""
-    stored = t.bands is not None and t.words is not None and t.signature is not None
-    if stored and seed == TEMPLATE_SEED:
-        assert t.bands is not None and t.words is not None and t.signature is not None
-        return t.bands, t.words, t.signature
-    if any(s is None for s in t.skeleton):
-        raise ValueError(
-            f"template seed {seed}: band keys are stored for seed {TEMPLATE_SEED} only, and "
-            "some templates have no skeleton text left to compute them from"
-        )
-    return grouping_features([s or "" for s in t.skeleton], seed=seed)
-
-
-def _prefer_text(labels: np.ndarray, skeleton: list[str | None]) -> np.ndarray:
-    """Group labels re-pointed at each group's first template that still has its text (a
-    one-off template's text is dropped once it is known to link nobody; when a near-duplicate
-    from another account joins it later, the group is named, and shown, by a kept text)."""
-    has_text = np.fromiter((s is not None for s in skeleton), dtype=bool, count=len(labels))
-    if has_text.all():
-        return labels
-    n = len(labels)
-    first = np.full(n, n)
-    np.minimum.at(first, labels[has_text], np.flatnonzero(has_text))
-    rep = first[labels]
-    return np.where(rep < n, rep, labels)
-
-
-def template_grouping(inp: DetectionInput, seed: int) -> tuple[dict[int, int], dict[int, str]]:
-    """Map every template key to its group's key; name each group's distillation signature
-    (that of its first template carrying one)."""
-    t = inp.templates
-    if len(t.key) == 0:
-        return {}, {}
-    bands, words, codes = template_features(t, seed)
-    labels = _prefer_text(groups_from_bands(bands, words), t.skeleton)
-    group_key = t.key[labels]
-    mapping = dict(zip(t.key.tolist(), group_key.tolist(), strict=True))
-    signed = np.flatnonzero(codes > 0)
-    # the first signed template of each group, in key order (np.unique keeps first indices)
-    groups, first = np.unique(group_key[signed], return_index=True)
-    names = np.array(("", *SIGNATURES), dtype=object)[codes[signed[first]]]
-    return mapping, dict(zip(groups.tolist(), names.tolist(), strict=True))
-
-
-def _remap(keys: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
-    if not mapping or len(keys) == 0:
-        return keys
-    src = np.fromiter(mapping.keys(), dtype=np.int64, count=len(mapping))
-    dst = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
-    order = np.argsort(src)
-    src, dst = src[order], dst[order]
-    pos = np.clip(np.searchsorted(src, keys), 0, len(src) - 1)
-    hit = src[pos] == keys
-    return np.where(hit, dst[pos], keys)
 
 
 def _signup_bursts(inp: DetectionInput, p: BuildParams) -> Incidence:
@@ -363,12 +299,12 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
     """Link accounts by shared evidence; return the pruned, weighted graph."""
     p = params or BuildParams()
     n = len(inp.accounts)
-    tmap, sigs = template_grouping(inp, p.template_seed)
+    groups = group_templates(inp.templates, p.template_seed)
 
     inc = inp.incidence
     keys = inc.key.copy()
     is_tpl = inc.kind == Kind.TEMPLATE
-    keys[is_tpl] = _remap(keys[is_tpl], tmap)
+    keys[is_tpl] = groups.of(keys[is_tpl])
     bursts = _signup_bursts(inp, p)
     account = np.concatenate([inc.account.astype(np.int64), bursts.account])
     kind = np.concatenate([inc.kind.astype(np.int64), bursts.kind])
@@ -402,7 +338,7 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
             parts.append((f, _pair_sums(n, a[m], cols, w[m])))
 
     act = inp.activity
-    act_tpl = _remap(act.template, tmap)
+    act_tpl = groups.of(act.template)
     timing = _timing(Activity(act.account, act.window, act_tpl, act.n, act.window_seconds), n, p)
 
     src, dst, fam = _combine(n, parts, timing, p)
@@ -422,8 +358,7 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
             df=df,
         ),
         public_values=public_counts,
-        template_group=tmap,
-        group_signature=sigs,
+        templates=groups,
         timing_keys=timing.cells,
     )
 
@@ -440,7 +375,7 @@ def one_off_templates(inp: DetectionInput, g: AccountGraph) -> np.ndarray:
     if not m.any():
         return np.zeros(0, dtype=np.int64)
     keys = inc.key[m]
-    frame = pd.DataFrame({"a": inc.account[m], "k": keys, "g": _remap(keys, g.template_group)})
+    frame = pd.DataFrame({"a": inc.account[m], "k": keys, "g": g.templates.of(keys)})
     users = frame.drop_duplicates(["a", "g"]).groupby("g")["a"].size()
     lonely = users.index.to_numpy()[users.to_numpy() == 1]
     return np.unique(keys[np.isin(frame["g"].to_numpy(), lonely)])

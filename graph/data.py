@@ -60,9 +60,29 @@ class Templates:
 
     key: np.ndarray  # int64
     skeleton: list[str | None] = field(default_factory=list)
-    bands: np.ndarray | None = None  # int64 (templates x 2 * BANDS): LSH band keys
+    bands: np.ndarray | None = None  # uint32 (templates x 2 * BANDS): LSH band keys
     words: np.ndarray | None = None  # int32: words per skeleton
     signature: np.ndarray | None = None  # int16: distillation signature code (0 = none)
+    # which templates still have a stored text, when ``skeleton`` does not hold them all (a
+    # database input reads the texts it shows only, after detection: see app.detection)
+    has_text: np.ndarray | None = None  # bool
+
+    def text_mask(self) -> np.ndarray:
+        """Which templates have a skeleton text (stored, if not loaded)."""
+        if self.has_text is not None:
+            return self.has_text
+        return np.fromiter((s is not None for s in self.skeleton), bool, len(self.skeleton))
+
+    def texts_of(self, keys: np.ndarray) -> list[str | None]:
+        """The loaded skeleton text of each template key (None when not loaded or unknown)."""
+        if not self.skeleton or len(self.key) == 0:
+            return [None] * len(keys)
+        order = np.argsort(self.key, kind="stable")
+        sorted_keys = self.key[order]
+        pos = np.clip(np.searchsorted(sorted_keys, keys), 0, len(sorted_keys) - 1)
+        hit = sorted_keys[pos] == keys
+        at, found = order[pos].tolist(), hit.tolist()
+        return [self.skeleton[i] if h else None for i, h in zip(at, found, strict=True)]
 
 
 @dataclass(frozen=True)

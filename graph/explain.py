@@ -359,16 +359,17 @@ def _templates(
         return {}
     per = frame.groupby(["c", "t"], sort=False)["n"].sum().reset_index()
     per = per.sort_values(["c", "n"], ascending=[True, False]).groupby("c").head(TOP_TEMPLATES)
-    skel = dict(zip(inp.templates.key.tolist(), inp.templates.skeleton, strict=True))
+    shown = per["t"].to_numpy(dtype=np.int64)
+    skel = inp.templates.texts_of(shown)
+    sig = g.templates.signature(g.templates.of(shown))
     out: dict[int, list[Template]] = {}
-    for c, t, n in zip(per["c"], per["t"], per["n"], strict=True):
-        grp = g.template_group.get(int(t), int(t))
+    for c, t, n, text, name in zip(per["c"], shown, per["n"], skel, sig, strict=True):
         out.setdefault(int(c), []).append(
             {
                 "template_key": str(int(t)),
-                "skeleton": skel.get(int(t)),
+                "skeleton": text,
                 "requests": int(n),
-                "signature": g.group_signature.get(grp),
+                "signature": name or None,
             }
         )
     return out

@@ -209,15 +209,14 @@ def _templates(
     act = inp.activity
     act_cl = cl[act.account]
     m = act_cl >= 0
-    tgroup = _group_keys(act.template[m], g.template_group)
+    tgroup = g.templates.of(act.template[m])
     frame = pd.DataFrame({"c": act_cl[m], "t": tgroup, "n": act.n[m]})
     frame = frame[frame["t"] != 0]
-    # as objects: with no signature group at all, map() would give floats
-    sig = frame["t"].map(g.group_signature).astype(object).fillna("")
+    code = g.templates.signature_code(frame["t"].to_numpy())
     total = np.bincount(frame["c"], weights=frame["n"], minlength=k)
     kinds = {}
-    for name in SIGNATURES:
-        sel = (sig == name).to_numpy()
+    for i, name in enumerate(SIGNATURES):
+        sel = code == i + 1
         kinds[name] = np.bincount(
             frame["c"][sel], weights=frame["n"][sel], minlength=k
         ) / np.maximum(total, 1)
@@ -252,7 +251,7 @@ def _coordination(
         {
             "c": act_cl[m],
             "w": act.window[m],
-            "t": _group_keys(act.template[m], g.template_group),
+            "t": g.templates.of(act.template[m]),
             "a": act.account[m],
         }
     ).drop_duplicates()
@@ -342,13 +341,6 @@ def _members(cl: np.ndarray, k: int) -> list[np.ndarray]:
     order = idx[np.argsort(cl[idx], kind="stable")]
     bounds = np.searchsorted(cl[order], np.arange(k + 1))
     return [order[bounds[i] : bounds[i + 1]] for i in range(k)]
-
-
-def _group_keys(template: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
-    if not mapping:
-        return template
-    s = pd.Series(template)
-    return s.map(mapping).fillna(s).astype(np.int64).to_numpy()
 
 
 def _group_median(values: np.ndarray, group: np.ndarray, k: int) -> np.ndarray:

@@ -9,9 +9,8 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from app.detection.values import attribute_text, bin_postcode_text, derived_key
-from app.models.ingest import BAND_COLUMNS
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
-from graph.signals.prompts import grouping_features
+from graph.signals.prompts import BANDS, grouping_features, unpack_bands
 from graph.types import Kind
 
 LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY)
@@ -148,38 +147,64 @@ def _payments(pm: pd.DataFrame, derived: dict[tuple[int, int], str]) -> list[pd.
 
 
 _SIGNATURES_SQL = (
-    "SELECT template_key, words, signature, "
-    + ", ".join(BAND_COLUMNS)
-    + " FROM template_signatures ORDER BY template_key"
+    "SELECT template_key, words, signature, bands FROM template_signatures ORDER BY template_key"
 )
 
 
 def _templates(conn: Connection) -> Templates:
     """Every template by key: the band keys, word counts and signature codes stored at
-    ingest, and the skeleton texts still kept (``None`` where a one-off template's text was
-    dropped). Templates ingested before signatures were stored have a text and no row:
-    their keys are computed here from the text, the way ingest would have."""
-    tpl = _read(
-        conn,
-        f"SELECT value_key, value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)} "
-        "ORDER BY value_key",
-    )
-    text_keys = tpl["value_key"].to_numpy(dtype=np.int64)
-    stored = _read_ints(conn, _SIGNATURES_SQL, 3 + len(BAND_COLUMNS))
+    ingest, and which templates still have a skeleton text (a one-off template's text is
+    dropped). The texts themselves are not read: grouping needs the integers only, and the
+    few texts a run shows are read when it is saved (``app.detection.persist``). Templates
+    ingested before signatures were stored have a text and no row: their texts are read and
+    their keys computed here, the way ingest would have."""
+    tpl = int(Kind.TEMPLATE)
+    text_keys = _read_ints(
+        conn, f"SELECT value_key FROM observed_values WHERE kind = {tpl} ORDER BY value_key", 1
+    )[:, 0]
+    stored, stored_bands = _read_signatures(conn)
     keys = np.union1d(text_keys, stored[:, 0])
-    texts = np.full(len(keys), None, dtype=object)
-    texts[np.searchsorted(keys, text_keys)] = tpl["value"].to_numpy(dtype=object)
-    skeleton: list[str | None] = texts.tolist()
-    bands = np.zeros((len(keys), len(BAND_COLUMNS)), dtype=np.int64)
+    has_text = np.zeros(len(keys), dtype=bool)
+    has_text[np.searchsorted(keys, text_keys)] = True
+    bands = np.zeros((len(keys), 2 * BANDS), dtype=np.uint32)
     words = np.zeros(len(keys), dtype=np.int32)
     codes = np.zeros(len(keys), dtype=np.int16)
     at = np.searchsorted(keys, stored[:, 0])
-    bands[at], words[at], codes[at] = stored[:, 3:], stored[:, 1], stored[:, 2]
-    missing = np.setdiff1d(np.arange(len(keys)), at)
-    if len(missing):
-        legacy = [skeleton[i] or "" for i in missing.tolist()]
-        bands[missing], words[missing], codes[missing] = grouping_features(legacy)
-    return Templates(keys, skeleton, bands=bands, words=words, signature=codes)
+    bands[at], words[at], codes[at] = stored_bands, stored[:, 1], stored[:, 2]
+    del stored_bands
+    skeleton: list[str | None] = [None] * len(keys)
+    legacy = _read(
+        conn,
+        f"SELECT o.value_key, o.value FROM observed_values o WHERE o.kind = {tpl} AND NOT "
+        "EXISTS (SELECT 1 FROM template_signatures s WHERE s.template_key = o.value_key) "
+        "ORDER BY o.value_key",
+    )
+    if len(legacy):
+        missing = np.searchsorted(keys, legacy["value_key"].to_numpy(dtype=np.int64))
+        texts = legacy["value"].tolist()
+        for i, text in zip(missing.tolist(), texts, strict=True):
+            skeleton[i] = text
+        bands[missing], words[missing], codes[missing] = grouping_features(texts)
+    return Templates(keys, skeleton, bands=bands, words=words, signature=codes, has_text=has_text)
+
+
+def _read_signatures(conn: Connection, chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
+    """``template_signatures`` as an int64 (rows x 3) array (key, words, signature) and the
+    rows' band keys, unpacked from their 128-byte values a chunk at a time."""
+    raw: Any = conn.connection.driver_connection
+    cur = raw.cursor()
+    ints: list[np.ndarray] = []
+    bands: list[np.ndarray] = []
+    try:
+        cur.execute(_SIGNATURES_SQL)
+        while rows := cur.fetchmany(chunk):
+            ints.append(np.array([r[:3] for r in rows], dtype=np.int64))
+            bands.append(unpack_bands([r[3] for r in rows]))
+    finally:
+        cur.close()
+    if not ints:
+        return np.zeros((0, 3), np.int64), np.zeros((0, 2 * BANDS), np.uint32)
+    return np.concatenate(ints), np.concatenate(bands)
 
 
 def _read_ints(conn: Connection, sql: str, width: int, chunk: int = 200_000) -> np.ndarray:

@@ -11,7 +11,6 @@ reviews wait for this commit and the feed sees the run whole.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +23,7 @@ from app.core import changes
 from app.core.context import Context
 from app.core.db import transaction
 from app.detection import repository as repo
+from app.detection.prune import drop_one_off_templates
 from app.models import Cluster, ClusterEdge, ClusterMember, ClusterSnapshot, DetectionRun
 from graph import match_clusters
 from graph.pipeline import Cluster as Found
@@ -61,7 +61,8 @@ def save_run(
     runner: dict[str, Any],
     timings: dict[str, float],
     started: float,
-    one_off_templates: Sequence[int] = (),
+    one_off_templates: np.ndarray | None = None,
+    templates: int = 0,
 ) -> dict[str, Any]:
     """Persist ``result`` as run ``run_id`` and mark it completed; returns the run's counts.
     ``ids`` are the account ids the result's member indices point into; ``runner`` names the
@@ -69,9 +70,10 @@ def save_run(
     ``persist`` and ``total`` (since ``started``, a ``perf_counter`` reading) and are written in
     the same update that marks the run completed, so a reader never sees a completed run
     without them. The prompt samples and skeleton texts of ``one_off_templates`` (templates
-    only one account used: no evidence, and personal data) are deleted in the same
-    transaction, once the clusters' explanations have taken theirs; their stored signatures
-    stay, so a later near-duplicate from another account still groups with them."""
+    only one account used: no evidence, and personal data; ``templates`` is how many there
+    are in all) are deleted in the same transaction (``app.detection.prune``), once the
+    clusters' explanations have taken theirs; their stored signatures stay, so a later
+    near-duplicate from another account still groups with them."""
     now = datetime.now(UTC)
     t_persist = time.perf_counter()
     member_ids = [ids[c.members].tolist() for c in result.clusters]
@@ -84,8 +86,11 @@ def save_run(
         )
         existing = repo.existing_clusters(s, cluster_ids)
         _attach_samples(s, result.clusters)
-        dropped = repo.drop_prompt_samples(s, one_off_templates)
-        texts_dropped = repo.drop_template_texts(s, one_off_templates)
+        dropped, texts_dropped = (
+            (0, 0)
+            if one_off_templates is None
+            else drop_one_off_templates(s.connection(), one_off_templates, templates)
+        )
         rows = _Rows()
         for c, cid, members, lin in zip(
             result.clusters, cluster_ids, member_ids, lineage, strict=True
@@ -138,14 +143,19 @@ def save_run(
 
 
 def _attach_samples(s: Session, clusters: list[Found]) -> None:
-    """Each explained template gets the first prompt samples stored for it."""
+    """Each explained template gets its skeleton text (detection reads no texts from the
+    database: grouping runs on stored integers) and the first prompt samples stored for it."""
     templates = sorted(
         {int(t["template_key"]) for c in clusters for t in c.explanation["templates"]}
     )
     samples = repo.prompt_samples(s, templates, SAMPLES_PER_TEMPLATE)
+    texts = repo.template_texts(s, templates)
     for c in clusters:
         for t in c.explanation["templates"]:
-            t["samples"] = samples.get(int(t["template_key"]), [])
+            key = int(t["template_key"])
+            t["samples"] = samples.get(key, [])
+            if t.get("skeleton") is None:
+                t["skeleton"] = texts.get(key)
 
 
 def _track(

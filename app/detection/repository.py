@@ -11,8 +11,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     cast,
-    delete,
-    exists,
     func,
     insert,
     select,
@@ -29,7 +27,6 @@ from app.models import (
     DetectionRun,
     ObservedValue,
     PromptSample,
-    TemplateSignature,
 )
 from graph.types import Kind
 
@@ -123,33 +120,16 @@ def prompt_samples(
     return out
 
 
-def drop_prompt_samples(session: Session, template_keys: Sequence[int]) -> int:
-    """Delete the prompt samples of ``template_keys``; returns how many rows went."""
-    gone = 0
+def template_texts(session: Session, template_keys: Sequence[int]) -> dict[int, str]:
+    """The stored skeleton text of each of ``template_keys`` that still has one."""
+    out: dict[int, str] = {}
     for i in range(0, len(template_keys), _CHUNK):
-        part = [int(k) for k in template_keys[i : i + _CHUNK]]
-        r = session.execute(delete(PromptSample).where(PromptSample.template_key.in_(part)))
-        gone += int(getattr(r, "rowcount", 0) or 0)
-    return gone
-
-
-def drop_template_texts(session: Session, template_keys: Sequence[int]) -> int:
-    """Delete the skeleton texts of ``template_keys`` whose signatures are stored (grouping
-    reads those; a template ingested before signatures were stored keeps its text, which its
-    keys are computed from); returns how many texts went."""
-    sig = TemplateSignature.__table__.c
-    gone = 0
-    for i in range(0, len(template_keys), _CHUNK):
-        part = [int(k) for k in template_keys[i : i + _CHUNK]]
-        r = session.execute(
-            delete(ObservedValue).where(
-                ObservedValue.kind == int(Kind.TEMPLATE),
-                ObservedValue.value_key.in_(part),
-                exists().where(sig.template_key == ObservedValue.value_key),
-            )
+        part = list(template_keys[i : i + _CHUNK])
+        q = select(ObservedValue.value_key, ObservedValue.value).where(
+            ObservedValue.kind == int(Kind.TEMPLATE), ObservedValue.value_key.in_(part)
         )
-        gone += int(getattr(r, "rowcount", 0) or 0)
-    return gone
+        out.update({int(k): v for k, v in session.execute(q)})
+    return out
 
 
 def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -174,7 +174,8 @@ def _execute(
             timings=timings,  # gains persist and total
             started=t0,
             # one-off prompts link nobody: their samples (personal data) are not kept
-            one_off_templates=one_off_templates(inp, result.graph).tolist(),
+            one_off_templates=one_off_templates(inp, result.graph),
+            templates=len(inp.templates.key),
         )
         counts["peak_rss_mib"] = peak_rss_mib()
         return {"run_id": run_id, "timings": timings, "counts": counts}

@@ -21,7 +21,7 @@ from app.models import (
     PromptSample,
     RequestKey,
 )
-from app.models.ingest import BAND_COLUMNS
+from graph.signals.prompts import pack_bands
 
 _CHUNK = 5_000
 
@@ -149,7 +149,7 @@ _USAGE = _Upsert(
 _VALUES = _Upsert("observed_values", ("kind", "value_key", "value"), ("kind", "value_key"))
 _REQUEST_KEYS = _Upsert("request_keys", ("key",), ("key",))
 _SIGNATURES = _Upsert(
-    "template_signatures", ("template_key", "words", "signature", *BAND_COLUMNS), ("template_key",)
+    "template_signatures", ("template_key", "words", "signature", "bands"), ("template_key",)
 )
 _SAMPLES = _Upsert(
     "prompt_samples", ("template_key", "slot", "account_id", "ts", "text"), ("template_key", "slot")
@@ -241,10 +241,18 @@ def insert_template_signatures(session: Session, rows: Columns) -> None:
     keys = rows["template_key"]
     for start in range(0, len(keys), _SLICE):
         part = slice(start, start + _SLICE)
-        table = np.column_stack(
-            [keys[part], rows["words"][part], rows["signature"][part], rows["bands"][part]]
-        ).astype(np.int64)
-        _SIGNATURES.run(session, [tuple(r) for r in table.tolist()])
+        _SIGNATURES.run(
+            session,
+            list(
+                zip(
+                    keys[part].tolist(),
+                    rows["words"][part].tolist(),
+                    rows["signature"][part].tolist(),
+                    pack_bands(rows["bands"][part]),
+                    strict=True,
+                )
+            ),
+        )
 
 
 def upsert_observations(session: Session, rows: Columns) -> None:

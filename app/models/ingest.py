@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Table,
@@ -24,7 +25,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
-from graph.signals.prompts import BANDS
 
 
 class Account(Base):
@@ -146,16 +146,13 @@ class PromptSample(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
-#: The band-key columns of ``template_signatures``: ``BANDS`` per view, two views.
-BAND_COLUMNS = tuple(f"band_{i:02d}" for i in range(2 * BANDS))
-
-
 class TemplateSignature(Base):
     """What template grouping needs of a distinct template, computed once at ingest: its LSH
-    band keys (``graph.signals.prompts.band_keys``: the packed MinHash signature, one int64
-    a band), its word count and its distillation signature code. Detection groups templates
-    on these integers; the skeleton text is not needed for it and is dropped for templates
-    only one account has used."""
+    band keys (``graph.signals.prompts.band_keys``: the b-bit MinHash signature, four 8-bit
+    values a band, 32 bands as little-endian uint32s in one 128-byte ``bands`` value), its
+    word count and its distillation signature code. Detection groups templates on these
+    integers; the skeleton text is not needed for it and is dropped for templates only one
+    account has used."""
 
     __table__ = Table(
         "template_signatures",
@@ -169,5 +166,5 @@ class TemplateSignature(Base):
         ),
         Column("words", Integer, nullable=False),
         Column("signature", SmallInteger, nullable=False),
-        *(Column(name, BigInteger, nullable=False) for name in BAND_COLUMNS),
+        Column("bands", LargeBinary, nullable=False),
     )

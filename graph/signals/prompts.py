@@ -126,26 +126,30 @@ NUM_PERM = 64
 BANDS = 16
 #: The seed stored band keys are computed with (``graph.build.BuildParams.template_seed``).
 TEMPLATE_SEED = 1
-_VALUE_BITS = 64 // (NUM_PERM // BANDS)  # 16: a band's values packed into one int64
+#: Bits kept of each MinHash value (b-bit MinHash): a band's four values pack into one
+#: uint32, and a template's 32 band keys into 128 bytes (what ingest stores).
+VALUE_BITS = 32 // (NUM_PERM // BANDS)
+#: Two unrelated values agree by chance this often (subtracted when estimating similarity).
+_CHANCE = 2.0**-VALUE_BITS
 
 
 def band_keys(skeletons: Sequence[str], *, seed: int = TEMPLATE_SEED) -> np.ndarray:
-    """``(len(skeletons), 2 * BANDS)`` int64 LSH band keys under the two views of
+    """``(len(skeletons), 2 * BANDS)`` uint32 LSH band keys under the two views of
     :func:`template_groups`: columns ``0..BANDS-1`` from 4-word shingles, the rest from
-    content words. Each MinHash value is kept to its low 16 bits (b-bit MinHash) and a band's
-    four values are packed into one int64, so a band key is the band itself, not a hash of
-    it: equal keys are equal bands, and the keys hold the whole signature, which is what
-    verifying a candidate pair needs. Computed once per new skeleton (ingest workers store
-    them); detection groups on the integers alone.
+    content words. Each MinHash value is kept to its low ``VALUE_BITS`` bits (b-bit MinHash)
+    and a band's four values are packed into one uint32, so a band key is the band itself,
+    not a hash of it: equal keys are equal bands, and the keys hold the whole signature,
+    which is what verifying a candidate pair needs. Computed once per new skeleton (ingest
+    workers store them); detection groups on the integers alone.
 
     >>> keys = band_keys(["a b c d e", "a b c d e", "x y z"])
-    >>> keys.shape, bool((keys[0] == keys[1]).all()), bool((keys[0] == keys[2]).any())
-    ((3, 32), True, False)
+    >>> keys.shape, keys.dtype, bool((keys[0] == keys[1]).all()), bool((keys[0] == keys[2]).any())
+    ((3, 32), dtype('uint32'), True, False)
     """
     from graph.signals.minhash import signatures  # here: ingest workers import this module
 
     n = len(skeletons)
-    out = np.empty((n, 2 * BANDS), dtype=np.int64)
+    out = np.empty((n, 2 * BANDS), dtype=np.uint32)
     if n == 0:
         return out
     views = (
@@ -153,9 +157,26 @@ def band_keys(skeletons: Sequence[str], *, seed: int = TEMPLATE_SEED) -> np.ndar
         signatures(skeletons, num_perm=NUM_PERM, seed=seed + 1, k=1, drop=STOPWORDS),
     )
     for v, sig in enumerate(views):
-        low = np.ascontiguousarray(sig.astype(np.uint16))  # (n, NUM_PERM), band by band
-        out[:, v * BANDS : (v + 1) * BANDS] = low.view(np.int64)
+        low = np.ascontiguousarray(sig.astype(np.uint8))  # (n, NUM_PERM), band by band
+        out[:, v * BANDS : (v + 1) * BANDS] = low.view("<u4")
     return out
+
+
+def pack_bands(bands: np.ndarray) -> list[bytes]:
+    """Each template's band keys as the 128 bytes ingest stores (little-endian uint32s).
+
+    >>> k = band_keys(["a b c d e"]); bool((unpack_bands(pack_bands(k)) == k).all())
+    True
+    """
+    raw = np.ascontiguousarray(bands, dtype="<u4").tobytes()
+    width = 4 * 2 * BANDS
+    return [raw[i : i + width] for i in range(0, len(raw), width)]
+
+
+def unpack_bands(blobs: Sequence[bytes]) -> np.ndarray:
+    """The band keys of :func:`pack_bands` blobs, as one ``(len(blobs), 2 * BANDS)`` array."""
+    raw = b"".join(blobs)
+    return np.frombuffer(raw, dtype="<u4").reshape(-1, 2 * BANDS).astype(np.uint32)
 
 
 def word_counts(skeletons: Sequence[str]) -> np.ndarray:
@@ -248,6 +269,10 @@ def groups_from_bands(
     return first[comp]
 
 
+#: Candidate pairs verified at a time (their unpacked values: 64 bytes each per side).
+PAIR_CHUNK = 1 << 18
+
+
 def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs from LSH bands (templates next to each other among those with the
     same key in a band), kept when their estimated Jaccard (share of equal MinHash values,
@@ -256,13 +281,29 @@ def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray
     there are thousands of skeletons."""
     src: list[np.ndarray] = []
     dst: list[np.ndarray] = []
+    n = len(bands)
+    index = np.arange(n, dtype=np.uint64)
+    low = np.uint64(0xFFFFFFFF)
     for band in range(bands.shape[1]):
-        keys = bands[:, band]
-        order = np.argsort(keys, kind="stable")
-        same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
+        # (key, index) packed into one uint64 and sorted by value: the order of a stable
+        # argsort on the key, several times faster (measured 0.04 against 0.23 s at 2.2M)
+        packed = (bands[:, band].astype(np.uint64) << np.uint64(32)) | index
+        packed.sort()
+        order = (packed & low).astype(np.int64)
+        key = packed >> np.uint64(32)
+        same = np.flatnonzero(key[1:] == key[:-1])
         src.append(order[same])
         dst.append(order[same + 1])
     s_, d_ = np.concatenate(src), np.concatenate(dst)
-    values = np.ascontiguousarray(bands).view(np.uint16)
-    keep = (values[s_] == values[d_]).mean(axis=1) >= min_similarity
+    values = np.ascontiguousarray(bands, dtype=np.uint32).view(np.uint8)
+    # equal values needed: the share estimates the similarity once chance agreement is taken
+    # out, (share - chance) / (1 - chance) >= min_similarity
+    width = values.shape[1]
+    need = int(np.ceil(width * (min_similarity * (1 - _CHANCE) + _CHANCE) - 1e-9))
+    keep = np.zeros(len(s_), dtype=bool)
+    for lo in range(0, len(s_), PAIR_CHUNK):  # (pairs x values) bytes at a time
+        s_c, d_c = s_[lo : lo + PAIR_CHUNK], d_[lo : lo + PAIR_CHUNK]
+        # count_nonzero, not mean: 3x faster (no float conversion); millions of candidate
+        # pairs on real prose, whose content words are shared by strangers
+        keep[lo : lo + PAIR_CHUNK] = np.count_nonzero(values[s_c] == values[d_c], axis=1) >= need
     return s_[keep], d_[keep]

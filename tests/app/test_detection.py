@@ -23,6 +23,7 @@ from app.detection.repository import latest_completed_run
 from app.ingest.service import ingest_world
 from app.models import Cluster, DetectionRun
 from graph import DetectParams, evaluate
+from graph.signals.prompts import skeleton
 from tests.app.conftest import small_api_world
 from tests.conftest import TEST_SECRET
 from tests.helpers import ndjson
@@ -113,6 +114,10 @@ def test_explanations_name_the_evidence(detected: Context, world: World) -> None
     assert cards[0]["kind"] == "card" and cards[0]["value"].startswith("visa ending")
     assert cards[0]["members"] >= 2
     assert exp["templates"] and exp["templates"][0]["samples"]
+    # the skeleton a reviewer reads: detection loads no texts, the run's save adds them
+    top = exp["templates"][0]
+    assert top["skeleton"] and top["signature"] == "reasoning"
+    assert skeleton(top["samples"][0]) == top["skeleton"]
     assert exp["timeline"]["signups_per_day"]
     assert exp["score_breakdown"]["intercept"] < 0
 

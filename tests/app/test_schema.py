@@ -81,3 +81,52 @@ def test_new_sqlite_databases_get_large_pages_and_old_ones_keep_theirs(tmp_path:
             assert conn.exec_driver_sql("PRAGMA page_size").scalar() == size
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         engine.dispose()
+
+
+def test_signatures_stored_as_16_bit_columns_convert_to_the_keys_ingest_computes(
+    empty_db_url: str,
+) -> None:
+    """Revision 0006 packs the 0005 rows (32 BIGINT bands of four 16-bit MinHash values) into
+    one 128-byte value of 8-bit values. The texts of one-off templates are gone by then, so the
+    rows are converted, not recomputed: a converted row must equal what ingest computes now,
+    or a template ingested before the upgrade would not group with a later near-duplicate."""
+    import numpy as np
+    from sqlalchemy import text
+
+    from app.detection.loader import load_input
+    from graph.signals.minhash import signatures
+    from graph.signals.prompts import NUM_PERM, STOPWORDS, band_keys
+
+    texts = ["please summarise the quarterly report for the board", "write a poem about rain"]
+    old = np.concatenate(  # how revision 0005's ingest packed them
+        [
+            signatures(texts, num_perm=NUM_PERM, seed=1).astype(np.uint16).view(np.int64),
+            signatures(texts, num_perm=NUM_PERM, seed=2, k=1, drop=STOPWORDS)
+            .astype(np.uint16)
+            .view(np.int64),
+        ],
+        axis=1,
+    )
+    engine = make_engine(empty_db_url)
+    upgrade(engine, "0005")
+    columns = ", ".join(f"band_{i:02d}" for i in range(32))
+    marks = ", ".join(f":b{i}" for i in range(32))
+    with engine.begin() as conn:
+        for key, row in zip((11, 22), old.tolist(), strict=True):
+            conn.execute(
+                text(
+                    f"INSERT INTO template_signatures (template_key, words, signature, {columns}) "
+                    f"VALUES (:k, 7, 0, {marks})"
+                ),
+                {"k": key, **{f"b{i}": v for i, v in enumerate(row)}},
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        templates = load_input(conn, 600)[0].templates
+    assert templates.key.tolist() == [11, 22] and templates.words.tolist() == [7, 7]  # type: ignore[union-attr]
+    assert np.array_equal(templates.bands, band_keys(texts))  # type: ignore[arg-type]
+    downgrade(engine, "0005")  # back: the low 8 bits of each value survive the round trip
+    with engine.connect() as conn:
+        back = np.array(conn.execute(text(f"SELECT {columns} FROM template_signatures")).all())
+    assert np.array_equal(back.view(np.uint16) & 0xFF, old.view(np.uint16) & 0xFF)
+    engine.dispose()

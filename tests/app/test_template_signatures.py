@@ -14,9 +14,10 @@ from app.detection import service
 from app.detection.loader import load_input
 from app.ingest.service import make_ingestor
 from graph import DetectParams
-from graph.build import BuildParams, build_graph, template_grouping
+from graph.build import BuildParams, build_graph
 from graph.data import DetectionInput, Templates
 from graph.signals.prompts import band_keys, signature_codes, skeleton, word_counts
+from graph.templates import group_templates
 from graph.types import Kind
 from tests.helpers import account, ndjson, request
 
@@ -53,7 +54,10 @@ def test_ingest_stores_the_band_keys_of_each_distinct_template(ctx: Context) -> 
     inp = _load(ctx)
     t = inp.templates
     assert len(t.key) == 3 and _stored_rows(ctx) == 3
-    texts = [s or "" for s in t.skeleton]
+    assert t.has_text is not None and t.has_text.all()
+    assert t.skeleton == [None] * 3  # detection reads the integers, not the texts
+    by_key = _texts_by_key(ctx)
+    texts = [by_key[k] for k in t.key.tolist()]
     assert t.bands is not None and t.words is not None and t.signature is not None
     assert np.array_equal(t.bands, band_keys(texts))
     assert np.array_equal(t.words, word_counts(texts))
@@ -69,18 +73,17 @@ def test_band_keys_survive_a_restart_and_group_a_later_near_duplicate(ctx: Conte
     try:
         _ingest(again, request("a2", prompt=later))
         inp = _load(again)
+        by_key = _texts_by_key(again)
     finally:
         again.engine.dispose()
-    mapping, _ = template_grouping(inp, BuildParams().template_seed)
-    keys = dict(zip([s for s in inp.templates.skeleton], inp.templates.key.tolist(), strict=True))
-    a, b = keys[skeleton(first)], keys[skeleton(later)]
-    assert mapping[a] == mapping[b] != mapping[keys[skeleton(OTHER)]]
+    groups = group_templates(inp.templates, BuildParams().template_seed)
+    keys = {v: k for k, v in by_key.items()}
+    a, b, other = groups.of(np.array([keys[skeleton(t)] for t in (first, later, OTHER)]))
+    assert a == b != other
     # the same grouping from the texts alone (how worlds and tests build inputs)
-    from_texts = Templates(inp.templates.key, list(inp.templates.skeleton))
-    plain = DetectionInput(inp.accounts, inp.incidence, inp.activity, from_texts)
-    assert template_grouping(plain, BuildParams().template_seed) == template_grouping(
-        inp, BuildParams().template_seed
-    )
+    texts = [by_key[k] for k in inp.templates.key.tolist()]
+    from_texts = Templates(inp.templates.key, list(texts))
+    assert np.array_equal(group_templates(from_texts).group, groups.group)
 
 
 def test_templates_ingested_before_signatures_were_stored_get_the_same_keys(
@@ -93,6 +96,7 @@ def test_templates_ingested_before_signatures_were_stored_get_the_same_keys(
     with ctx.engine.begin() as conn:  # a database from before the template_signatures table
         conn.execute(text("DELETE FROM template_signatures"))
     computed = _load(ctx).templates
+    assert computed.skeleton == [_texts_by_key(ctx)[k] for k in computed.key.tolist()]
     assert stored.bands is not None and computed.bands is not None
     assert np.array_equal(stored.key, computed.key)
     assert np.array_equal(stored.bands, computed.bands)
@@ -105,6 +109,14 @@ def _template_texts(ctx: Context) -> set[str]:
                 text(f"SELECT value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)}")
             ).scalars()
         )
+
+
+def _texts_by_key(ctx: Context) -> dict[int, str]:
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT value_key, value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)}")
+        )
+        return {int(k): v for k, v in rows}
 
 
 def _table(ctx: Context, name: str) -> list[tuple]:
@@ -142,8 +154,7 @@ def test_a_one_off_template_loses_its_text_but_still_links_a_later_near_duplicat
     group = next(k for a, k in held if a == "acct_1")  # acct_1's one-off template now links
     assert {a for a, k in held if k == group} == {"acct_1", "acct_2"}
     # the group is named by the template whose text is kept (what a reviewer is shown)
-    keys = dict(zip(inp.templates.key.tolist(), inp.templates.skeleton, strict=True))
-    assert keys[group] == skeleton(later)
+    assert _texts_by_key(ctx)[group] == skeleton(later)
     # the next run counts the pair as evidence: neither template is dropped any more
     assert service.detect(ctx, DetectParams(seed=0))["counts"]["template_texts_dropped"] == 0
     assert skeleton(later) in _template_texts(ctx)
@@ -164,3 +175,69 @@ def test_prompt_samples_are_bounded_per_account(ctx: Context) -> None:
     assert per_account == {"a1": cap, "a2": 1}
     # the kept ones are the account's first prompts, in order, and slots stay dense
     assert sorted(r[1] for r in rows if r[2] == "a2") == [1]
+
+
+PROSE = [
+    "My landlord has not returned the deposit for my flat in Leeds, what are my options",
+    "Draft a birthday message for my grandmother who is turning ninety this weekend",
+    "Explain why my sourdough starter smells of acetone after three days on the counter",
+    "Compare two commuting options for me, cycling along the canal or the number twelve bus",
+]
+
+
+def _mostly_one_offs(ctx: Context) -> None:
+    """Four accounts with one prompt each that nobody else sent, two sharing one: four of
+    the five templates are one-offs (on SQLite the run rewrites the two tables)."""
+    records = [account(i) for i in range(1, 7)]
+    records += [request(f"acct_{i}", id=f"p{i}", prompt=p) for i, p in enumerate(PROSE, 1)]
+    records += [request(f"acct_{i}", id=f"s{i}", prompt=OTHER) for i in (5, 6)]
+    _ingest(ctx, *records)
+
+
+def _schema_diff(ctx: Context) -> list:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from app.models import Base
+
+    with ctx.engine.connect() as conn:
+        return compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+
+
+def test_a_run_that_drops_most_templates_keeps_the_rest_and_the_schema(ctx: Context) -> None:
+    _mostly_one_offs(ctx)
+    kept = {t: _table(ctx, t) for t in ("activity", "template_signatures", "observations")}
+    out = service.detect(ctx, DetectParams(seed=0))
+    assert out["counts"]["template_texts_dropped"] == 4
+    assert out["counts"]["prompt_samples_dropped"] == 4
+    assert _template_texts(ctx) == {skeleton(OTHER)}
+    assert {r[4] for r in _table(ctx, "prompt_samples")} == {OTHER}
+    assert {t: _table(ctx, t) for t in kept} == kept
+    assert _schema_diff(ctx) == []  # tables, keys and indexes as the migrations made them
+    # ingest goes on writing into the tables the run rewrote
+    _ingest(ctx, request("acct_1", id="later", prompt=PROSE[1]))
+    assert skeleton(PROSE[1]) in _template_texts(ctx)
+    assert service.detect(ctx, DetectParams(seed=0))["run_id"]
+
+
+def test_a_run_that_fails_after_dropping_leaves_texts_and_samples_as_they_were(
+    ctx: Context, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    _mostly_one_offs(ctx)
+    before = {t: _table(ctx, t) for t in ("observed_values", "prompt_samples")}
+
+    def fail(_session: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("app.detection.repository.refresh_statistics", fail)
+    try:
+        service.detect(ctx, DetectParams(seed=0))
+        raise AssertionError("the run should have failed")
+    except RuntimeError as exc:
+        assert "disk full" in str(exc)
+    assert {t: _table(ctx, t) for t in before} == before
+    assert _schema_diff(ctx) == []
+    monkeypatch.undo()
+    assert service.detect(ctx, DetectParams(seed=0))["counts"]["template_texts_dropped"] == 4

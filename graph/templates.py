@@ -1,0 +1,107 @@
+"""Template groups: which near-duplicate templates count as one, and the distillation
+signature each group carries, as sorted arrays (millions of one-off templates on real
+traffic: no per-template Python objects).
+
+>>> from graph.data import Templates
+>>> t = Templates(np.array([30, 10, 20]), ["think step by step: <n> apples", "a poem", "hello"])
+>>> g = group_templates(t)
+>>> g.of(np.array([10, 99])).tolist(), g.signature(np.array([30, 10])).tolist()
+([10, 99], ['reasoning', ''])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from graph.data import Templates
+from graph.signals.prompts import SIGNATURES, TEMPLATE_SEED, grouping_features, groups_from_bands
+
+
+@dataclass(frozen=True)
+class TemplateGroups:
+    """Template key -> its group's key (sorted by template key), and the signature name of
+    every group that carries one (sorted by group key)."""
+
+    key: np.ndarray  # int64, sorted
+    group: np.ndarray  # int64: the group key of ``key[i]``
+    signed: np.ndarray  # int64, sorted: group keys with a signature
+    signed_code: np.ndarray  # int16: the signature of ``signed[i]`` (1 + its SIGNATURES index)
+
+    def of(self, keys: np.ndarray) -> np.ndarray:
+        """The group key of each template key; a key not known is its own group."""
+        keys = np.asarray(keys, dtype=np.int64)
+        if len(self.key) == 0:
+            return keys.copy()
+        at = self._index.get_indexer(pd.Index(keys))  # a hash look-up: 5x a binary search
+        return np.where(at >= 0, self.group[at], keys)
+
+    def signature_code(self, groups: np.ndarray) -> np.ndarray:
+        """The signature of each group key: 0 for none, ``1 + i`` for ``SIGNATURES[i]``."""
+        groups = np.asarray(groups, dtype=np.int64)
+        if len(self.signed) == 0:
+            return np.zeros(len(groups), dtype=np.int16)
+        at = pd.Index(self.signed).get_indexer(pd.Index(groups))
+        return np.where(at >= 0, self.signed_code[at], 0).astype(np.int16)
+
+    def signature(self, groups: np.ndarray) -> np.ndarray:
+        """The signature name of each group key (``""`` for none), as objects."""
+        return np.array(("", *SIGNATURES), dtype=object)[self.signature_code(groups)]
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.key)
+
+
+def template_features(t: Templates, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Band keys, word counts and signature codes of the templates: the stored ones when the
+    input carries them (computed at ingest with ``TEMPLATE_SEED``), else computed here from
+    the skeleton texts. Two sources of keys, one grouping."""
+    stored = t.bands is not None and t.words is not None and t.signature is not None
+    if stored and seed == TEMPLATE_SEED:
+        assert t.bands is not None and t.words is not None and t.signature is not None
+        return t.bands, t.words, t.signature
+    if any(s is None for s in t.skeleton):
+        raise ValueError(
+            f"template seed {seed}: band keys are stored for seed {TEMPLATE_SEED} only, and "
+            "some templates have no skeleton text to compute them from"
+        )
+    return grouping_features([s or "" for s in t.skeleton], seed=seed)
+
+
+def _prefer_text(labels: np.ndarray, has_text: np.ndarray) -> np.ndarray:
+    """Group labels re-pointed at each group's first template that still has its text (a
+    one-off template's text is dropped once it is known to link nobody; when a near-duplicate
+    from another account joins it later, the group is named, and shown, by a kept text)."""
+    if has_text.all():
+        return labels
+    n = len(labels)
+    first = np.full(n, n)
+    np.minimum.at(first, labels[has_text], np.flatnonzero(has_text))
+    rep = first[labels]
+    return np.where(rep < n, rep, labels)
+
+
+def group_templates(t: Templates, seed: int = TEMPLATE_SEED) -> TemplateGroups:
+    """Group the templates (``groups_from_bands``) and name each group's distillation
+    signature: that of its first template carrying one, in key order."""
+    order = np.argsort(t.key, kind="stable")
+    key = np.asarray(t.key, dtype=np.int64)[order]
+    if len(key) == 0:
+        empty = np.zeros(0, np.int64)
+        return TemplateGroups(empty, empty, empty, np.zeros(0, np.int16))
+    bands, words, codes = template_features(t, seed)
+    bands, words, codes = bands[order], words[order], codes[order]
+    labels = _prefer_text(groups_from_bands(bands, words), t.text_mask()[order])
+    group = key[labels]
+    signed = np.flatnonzero(codes > 0)
+    # the first signed template of each group, in key order (np.unique keeps first indices)
+    groups, first = np.unique(group[signed], return_index=True)
+    signed_code = codes[signed[first]].astype(np.int16)
+    return TemplateGroups(key, group, groups.astype(np.int64), signed_code)
