@@ -69,8 +69,13 @@ class Clusters:
     role: dict[str, str]  # account -> look-alike class (benign) or network name
 
 
+#: Part of each cached world's file name: bumped when what ingest stores changes shape
+#: (2: band keys as uint32 of 8-bit values), so an old cache is rebuilt, not misread.
+CACHE_FORMAT = 2
+
+
 def _world(seed: int, benign: int, cache: Path | None) -> tuple[DetectionInput, dict, dict]:
-    path = cache / f"realistic-{seed}-{benign}.pkl" if cache else None
+    path = cache / f"realistic-{seed}-{benign}-v{CACHE_FORMAT}.pkl" if cache else None
     if path is not None and path.exists():
         return pickle.loads(path.read_bytes())
     world = generate_world(realistic_params(seed, benign))

@@ -62,7 +62,7 @@ def save_run(
     timings: dict[str, float],
     started: float,
     one_off_templates: np.ndarray | None = None,
-    templates: int = 0,
+    with_text: int = 0,
 ) -> dict[str, Any]:
     """Persist ``result`` as run ``run_id`` and mark it completed; returns the run's counts.
     ``ids`` are the account ids the result's member indices point into; ``runner`` names the
@@ -70,10 +70,11 @@ def save_run(
     ``persist`` and ``total`` (since ``started``, a ``perf_counter`` reading) and are written in
     the same update that marks the run completed, so a reader never sees a completed run
     without them. The prompt samples and skeleton texts of ``one_off_templates`` (templates
-    only one account used: no evidence, and personal data; ``templates`` is how many there
-    are in all) are deleted in the same transaction (``app.detection.prune``), once the
-    clusters' explanations have taken theirs; their stored signatures stay, so a later
-    near-duplicate from another account still groups with them."""
+    only one account used that still have a text: no evidence, and personal data;
+    ``with_text`` is how many templates have one) are deleted in the same transaction
+    (``app.detection.prune``), once the clusters' explanations have taken theirs; their
+    stored signatures stay, so a later near-duplicate from another account still groups
+    with them."""
     now = datetime.now(UTC)
     t_persist = time.perf_counter()
     member_ids = [ids[c.members].tolist() for c in result.clusters]
@@ -89,7 +90,7 @@ def save_run(
         dropped, texts_dropped = (
             (0, 0)
             if one_off_templates is None
-            else drop_one_off_templates(s.connection(), one_off_templates, templates)
+            else drop_one_off_templates(s.connection(), one_off_templates, with_text)
         )
         rows = _Rows()
         for c, cid, members, lin in zip(

@@ -22,17 +22,19 @@ from sqlalchemy import Connection
 
 from graph.types import Kind
 
-#: On SQLite, rewrite a table instead of deleting from it when the doomed keys are at least
-#: this share of the templates (below it, deleting touches fewer pages than copying).
+#: On SQLite, rewrite the tables instead of deleting from them when the doomed templates are
+#: at least this share of the templates that still have a text (below it, deleting touches
+#: fewer pages than copying what stays).
 REWRITE_SHARE = 0.5
 _KEYS = "_drop_template_keys"
 
 
-def drop_one_off_templates(conn: Connection, keys: np.ndarray, templates: int) -> tuple[int, int]:
+def drop_one_off_templates(conn: Connection, keys: np.ndarray, with_text: int) -> tuple[int, int]:
     """Delete the prompt samples of ``keys`` and the skeleton texts of those whose signature
     is stored (a template ingested before signatures were stored keeps its text: its keys are
-    computed from it). ``templates`` is how many templates there are in all. Returns
-    (samples dropped, texts dropped)."""
+    computed from it). ``keys`` are one-off templates that still had a text when the run
+    read its input (an earlier run dropped the rest; a template's samples go with its text),
+    ``with_text`` is how many templates had one. Returns (samples dropped, texts dropped)."""
     if len(keys) == 0:
         return 0, 0
     _fill_keys(conn, np.unique(np.asarray(keys, dtype=np.int64)))
@@ -42,7 +44,7 @@ def drop_one_off_templates(conn: Connection, keys: np.ndarray, templates: int) -
         f"kind = {tpl} AND value_key IN (SELECT key FROM {_KEYS}) "
         "AND value_key IN (SELECT template_key FROM template_signatures)"
     )
-    rewrite = conn.dialect.name == "sqlite" and len(keys) >= REWRITE_SHARE * templates
+    rewrite = conn.dialect.name == "sqlite" and len(keys) >= REWRITE_SHARE * with_text
     drop = _rewrite if rewrite else _delete
     dropped = (
         drop(conn, "prompt_samples", doomed_samples),

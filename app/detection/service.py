@@ -35,6 +35,13 @@ from graph.pipeline import peak_rss_mib
 from graph.scoring import WEIGHTS_FILE
 
 
+def _with_text(inp: DetectionInput, keys: np.ndarray) -> np.ndarray:
+    """The templates of ``keys`` that still had a text when the input was read: an earlier
+    run dropped the others' texts and samples (on real traffic most one-offs, run after run)."""
+    t = inp.templates
+    return keys[np.isin(keys, t.key[t.text_mask()])]
+
+
 class RunInProgress(RuntimeError):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"detection run {run_id} is already running")
@@ -174,8 +181,8 @@ def _execute(
             timings=timings,  # gains persist and total
             started=t0,
             # one-off prompts link nobody: their samples (personal data) are not kept
-            one_off_templates=one_off_templates(inp, result.graph),
-            templates=len(inp.templates.key),
+            one_off_templates=_with_text(inp, one_off_templates(inp, result.graph)),
+            with_text=int(inp.templates.text_mask().sum()),
         )
         counts["peak_rss_mib"] = peak_rss_mib()
         return {"run_id": run_id, "timings": timings, "counts": counts}

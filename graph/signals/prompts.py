@@ -176,6 +176,8 @@ def pack_bands(bands: np.ndarray) -> list[bytes]:
 def unpack_bands(blobs: Sequence[bytes]) -> np.ndarray:
     """The band keys of :func:`pack_bands` blobs, as one ``(len(blobs), 2 * BANDS)`` array."""
     raw = b"".join(blobs)
+    if len(raw) != 8 * BANDS * len(blobs):
+        raise ValueError(f"band keys: {len(raw)} bytes for {len(blobs)} templates, not 128 each")
     return np.frombuffer(raw, dtype="<u4").reshape(-1, 2 * BANDS).astype(np.uint32)
 
 
@@ -253,6 +255,8 @@ def groups_from_bands(
     """
     n = len(bands)
     labels = np.arange(n)
+    if bands.dtype != np.uint32:  # e.g. 64-bit keys of 16-bit values (before migration 0006)
+        raise TypeError(f"band keys must be uint32 (8-bit MinHash values), not {bands.dtype}")
     if n < 2:
         return labels
     s1, d1 = _similar_pairs(bands[:, :BANDS], min_similarity)

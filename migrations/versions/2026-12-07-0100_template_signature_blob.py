@@ -43,23 +43,22 @@ def _table(name: str, *band_columns: sa.Column) -> list[sa.Column | sa.Constrain
 
 
 def _copy(convert_old: bool) -> None:
-    """Copy ``template_signatures`` into ``template_signatures_new``, converting the band
+    """Copy ``template_signatures_old`` into ``template_signatures``, converting the band
     keys a chunk at a time (keyset pagination on the primary key)."""
     conn = op.get_bind()
-    src = "template_signatures"
     cols = ", ".join(OLD_COLUMNS) if convert_old else "bands"
     insert_cols = "template_key, words, signature, " + (
         "bands" if convert_old else ", ".join(OLD_COLUMNS)
     )
     marks = ", ".join(f":p{i}" for i in range(len(insert_cols.split(", "))))
-    insert = sa.text(f"INSERT INTO template_signatures_new ({insert_cols}) VALUES ({marks})")
+    insert = sa.text(f"INSERT INTO template_signatures ({insert_cols}) VALUES ({marks})")
     last = None
     while True:
         where = "" if last is None else f"WHERE template_key > {int(last)}"
         rows = conn.execute(
             sa.text(
-                f"SELECT template_key, words, signature, {cols} FROM {src} {where} "
-                f"ORDER BY template_key LIMIT {CHUNK}"
+                f"SELECT template_key, words, signature, {cols} FROM template_signatures_old "
+                f"{where} ORDER BY template_key LIMIT {CHUNK}"
             )
         ).all()
         if not rows:
@@ -82,32 +81,29 @@ def _copy(convert_old: bool) -> None:
         last = head[-1, 0]
 
 
+def _replace(band_columns: list[sa.Column], convert_old: bool) -> None:
+    """The old table steps aside (its primary key renamed too: PostgreSQL names the key's
+    index after the constraint), the new one takes the name, the rows move across."""
+    op.rename_table("template_signatures", "template_signatures_old")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "ALTER TABLE template_signatures_old "
+            "RENAME CONSTRAINT pk_template_signatures TO pk_template_signatures_old"
+        )
+    op.create_table("template_signatures", *_table("template_signatures", *band_columns))
+    _copy(convert_old)
+    op.drop_table("template_signatures_old")
+
+
 def upgrade() -> None:
-    op.create_table(
-        "template_signatures_new",
-        *_table("template_signatures_new", sa.Column("bands", sa.LargeBinary(), nullable=False)),
-    )
-    _copy(convert_old=True)
-    op.drop_table("template_signatures")
-    op.rename_table("template_signatures_new", "template_signatures")
-    _rename_pk("template_signatures_new", "template_signatures")
+    _replace([sa.Column("bands", sa.LargeBinary(), nullable=False)], convert_old=True)
 
 
 def downgrade() -> None:
-    op.create_table(
-        "template_signatures_new",
-        *_table(
-            "template_signatures_new",
-            *(sa.Column(name, sa.BigInteger(), nullable=False) for name in OLD_COLUMNS),
-        ),
+    """Back to 16-bit columns. The high 8 bits of each value are gone: converted rows hold
+    zeros there, while revision 0005's ingest computes full 16-bit values, so a template
+    stored before the downgrade no longer groups with a near-duplicate ingested after it."""
+    _replace(
+        [sa.Column(name, sa.BigInteger(), nullable=False) for name in OLD_COLUMNS],
+        convert_old=False,
     )
-    _copy(convert_old=False)
-    op.drop_table("template_signatures")
-    op.rename_table("template_signatures_new", "template_signatures")
-    _rename_pk("template_signatures_new", "template_signatures")
-
-
-def _rename_pk(old: str, new: str) -> None:
-    """PostgreSQL keeps the constraint name through a table rename; SQLite names none."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"ALTER TABLE {new} RENAME CONSTRAINT pk_{old} TO pk_{new}")

@@ -121,6 +121,8 @@ def test_signatures_stored_as_16_bit_columns_convert_to_the_keys_ingest_computes
                 {"k": key, **{f"b{i}": v for i, v in enumerate(row)}},
             )
     upgrade(engine)
+    pk = inspect(engine).get_pk_constraint("template_signatures")
+    assert pk["name"] == "pk_template_signatures"  # the name later migrations refer to
     with engine.connect() as conn:
         templates = load_input(conn, 600)[0].templates
     assert templates.key.tolist() == [11, 22] and templates.words.tolist() == [7, 7]  # type: ignore[union-attr]
@@ -129,4 +131,7 @@ def test_signatures_stored_as_16_bit_columns_convert_to_the_keys_ingest_computes
     with engine.connect() as conn:
         back = np.array(conn.execute(text(f"SELECT {columns} FROM template_signatures")).all())
     assert np.array_equal(back.view(np.uint16) & 0xFF, old.view(np.uint16) & 0xFF)
+    assert inspect(engine).get_pk_constraint("template_signatures")["name"] == (
+        "pk_template_signatures"
+    )
     engine.dispose()
