@@ -375,10 +375,11 @@ def one_off_templates(inp: DetectionInput, g: AccountGraph) -> np.ndarray:
     if not m.any():
         return np.zeros(0, dtype=np.int64)
     keys = inc.key[m]
-    frame = pd.DataFrame({"a": inc.account[m], "k": keys, "g": g.templates.of(keys)})
-    users = frame.drop_duplicates(["a", "g"]).groupby("g")["a"].size()
-    lonely = users.index.to_numpy()[users.to_numpy() == 1]
-    return np.unique(keys[np.isin(frame["g"].to_numpy(), lonely)])
+    # hash-based throughout (millions of templates on real traffic: sorting them was ~3 s)
+    group = pd.factorize(g.templates.of(keys))[0].astype(np.int64)
+    pairs = pd.unique(group * np.int64(max(g.n, 1)) + inc.account[m])  # distinct (group, account)
+    users = np.bincount(pairs // max(g.n, 1), minlength=int(group.max()) + 1)
+    return np.sort(pd.unique(keys[users[group] == 1]))
 
 
 def _combine(

@@ -47,13 +47,13 @@ def load_input(
     pm["a"] = pd.Index(acc["id"]).get_indexer(pm["account_id"])
     pm = pm[pm["a"] >= 0]
     parts += _payments(pm, derived)
-    _account_index_table(conn, acc["id"].tolist())
+    rows = pd.Index(acc["id"])
     kinds = ",".join(str(int(k)) for k in LINK_OBSERVATION_KINDS)
     obs = _read_by_account(
-        conn, "observations", "t.kind, t.value_key, t.n", 4, f"WHERE t.kind IN ({kinds})"
+        conn, rows, "observations", ("kind", "value_key", "n"), f"WHERE kind IN ({kinds})"
     )
     parts.append(pd.DataFrame({"a": obs[0], "kind": obs[1], "key": obs[2], "n": obs[3]}))
-    act = _read_by_account(conn, "activity", 't."window", t.template_key, t.n', 4)
+    act = _read_by_account(conn, rows, "activity", ('"window"', "template_key", "n"))
     parts.append(_template_incidence(act[0], act[2], act[3]))
     inc = pd.concat(parts, ignore_index=True)
     incidence = Incidence(
@@ -163,7 +163,7 @@ def _templates(conn: Connection) -> Templates:
         conn, f"SELECT value_key FROM observed_values WHERE kind = {tpl} ORDER BY value_key", 1
     )[:, 0]
     stored, stored_bands = _read_signatures(conn)
-    keys = np.union1d(text_keys, stored[:, 0])
+    keys = _sorted_union(stored[:, 0], text_keys)
     has_text = np.zeros(len(keys), dtype=bool)
     has_text[np.searchsorted(keys, text_keys)] = True
     bands = np.zeros((len(keys), 2 * BANDS), dtype=np.uint32)
@@ -186,6 +186,17 @@ def _templates(conn: Connection) -> Templates:
             skeleton[i] = text
         bands[missing], words[missing], codes[missing] = grouping_features(texts)
     return Templates(keys, skeleton, bands=bands, words=words, signature=codes, has_text=has_text)
+
+
+def _sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The union of two sorted key arrays. Every text's template has a signature row except
+    on databases older than migration 0005, so ``b`` is usually inside ``a`` and a binary
+    search says so without the sort of a general union (1.4 s at 2.2M keys)."""
+    if len(a):
+        at = np.clip(np.searchsorted(a, b), 0, len(a) - 1)
+        if (a[at] == b).all():
+            return a
+    return np.union1d(a, b)
 
 
 def _read_signatures(conn: Connection, chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
@@ -245,41 +256,47 @@ def _read(conn: Connection, sql: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-def _account_index_table(conn: Connection, ids: list[str]) -> None:
-    """A temporary id -> row table, so high-volume reads join to it and return integers only
-    (measured at 100k accounts: 3.7 s instead of 5.6 s for the activity table)."""
+def _read_by_account(
+    conn: Connection,
+    rows: pd.Index,
+    table: str,
+    columns: tuple[str, ...],
+    where: str = "",
+    chunk: int = 20_000,
+) -> list[np.ndarray]:
+    """Stream a high-volume table keyed by account id as integer arrays: the account's row
+    in ``rows`` first, then ``columns`` (rows of accounts not ingested yet are left out).
+
+    The database joins each account's rows into one text of integers (``group_concat`` /
+    ``string_agg``) and NumPy parses them, so Python handles one row per account, not per
+    stored row: 3.46M activity rows read in ~2 s instead of ~5 s through the driver's row
+    tuples and a join to a temporary account table."""
+    agg = "string_agg" if conn.dialect.name == "postgresql" else "group_concat"
+    text = " || ',' || ".join(f"CAST({c} AS TEXT)" for c in columns)
+    sql = (
+        f"SELECT account_id, count(*), {agg}({text}, ',') FROM {table} {where} GROUP BY account_id"
+    )
+    width = len(columns)
+    accounts: list[np.ndarray] = []
+    values: list[np.ndarray] = []
     raw: Any = conn.connection.driver_connection
     cur = raw.cursor()
     try:
-        if conn.dialect.name == "postgresql":
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS _acct_idx (id text PRIMARY KEY, idx integer)"
-            )
-            cur.execute("TRUNCATE _acct_idx")
-            with cur.copy("COPY _acct_idx (id, idx) FROM STDIN") as copy:
-                for i, a in enumerate(ids):
-                    copy.write_row((a, i))
-            cur.execute("ANALYZE _acct_idx")
-        else:
-            cur.execute("DROP TABLE IF EXISTS temp._acct_idx")
-            cur.execute(
-                "CREATE TEMP TABLE _acct_idx (id TEXT PRIMARY KEY, idx INTEGER) WITHOUT ROWID"
-            )
-            cur.executemany(
-                "INSERT INTO _acct_idx VALUES (?, ?)", zip(ids, range(len(ids)), strict=True)
-            )
+        cur.execute(sql)
+        while part := cur.fetchmany(chunk):
+            at = rows.get_indexer(pd.Index([r[0] for r in part]))
+            counts = np.fromiter((r[1] for r in part), dtype=np.int64, count=len(part))
+            joined = ",".join(r[2] for r in part)
+            ints = np.fromstring(joined, dtype=np.int64, sep=",").reshape(-1, width)
+            keep = np.repeat(at >= 0, counts)
+            accounts.append(np.repeat(at, counts)[keep].astype(np.int32))
+            values.append(ints[keep])
     finally:
         cur.close()
-
-
-def _read_by_account(
-    conn: Connection, table: str, columns: str, width: int, where: str = "", chunk: int = 1_000_000
-) -> list[np.ndarray]:
-    """Stream a high-volume table keyed by account id as integer arrays: the account column
-    becomes the account's row (rows of accounts not ingested yet are left out)."""
-    sql = f"SELECT i.idx, {columns} FROM {table} t JOIN _acct_idx i ON i.id = t.account_id {where}"
-    data = _read_ints(conn, sql, width, chunk)
-    return [data[:, 0].astype(np.int32)] + [data[:, i] for i in range(1, width)]
+    if not accounts:
+        return [np.zeros(0, np.int32)] + [np.zeros(0, np.int64) for _ in columns]
+    data = np.concatenate(values)
+    return [np.concatenate(accounts)] + [data[:, i] for i in range(width)]
 
 
 def _objects(series: pd.Series) -> np.ndarray:

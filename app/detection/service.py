@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import update
 from sqlalchemy.exc import StatementError
 
@@ -39,7 +40,8 @@ def _with_text(inp: DetectionInput, keys: np.ndarray) -> np.ndarray:
     """The templates of ``keys`` that still had a text when the input was read: an earlier
     run dropped the others' texts and samples (on real traffic most one-offs, run after run)."""
     t = inp.templates
-    return keys[np.isin(keys, t.key[t.text_mask()])]
+    at = pd.Index(t.key).get_indexer(pd.Index(keys))  # hash look-ups; every key is known
+    return keys[t.text_mask()[at]]
 
 
 class RunInProgress(RuntimeError):

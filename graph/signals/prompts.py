@@ -288,10 +288,13 @@ def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray
     src: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     dst: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     n = len(bands)
-    values = np.ascontiguousarray(bands, dtype=np.uint32).view(np.uint8)
+    # each template's signature as whole 64-bit words: np.take of word rows is ~6x faster
+    # than fancy-indexing byte rows; the values are compared byte by byte after the gather
+    words = np.ascontiguousarray(bands, dtype=np.uint32).view(np.uint64)
     # equal values needed: the share estimates the similarity once chance agreement is taken
     # out, (share - chance) / (1 - chance) >= min_similarity
-    need = int(np.ceil(values.shape[1] * (min_similarity * (1 - _CHANCE) + _CHANCE) - 1e-9))
+    width = 8 * words.shape[1]
+    need = int(np.ceil(width * (min_similarity * (1 - _CHANCE) + _CHANCE) - 1e-9))
     index = np.arange(n, dtype=np.uint64)
     low = np.uint64(0xFFFFFFFF)
     for band in range(bands.shape[1]):
@@ -305,8 +308,9 @@ def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray
         del packed, key
         for lo in range(0, len(same), PAIR_CHUNK):  # (pairs x values) bytes at a time
             s_c, d_c = order[same[lo : lo + PAIR_CHUNK]], order[same[lo : lo + PAIR_CHUNK] + 1]
-            # count_nonzero, not mean: 3x faster (no float conversion)
-            ok = np.count_nonzero(values[s_c] == values[d_c], axis=1) >= need
+            a = np.take(words, s_c, axis=0).view(np.uint8)
+            b = np.take(words, d_c, axis=0).view(np.uint8)
+            ok = np.count_nonzero(a == b, axis=1) >= need  # not a float mean: 3x faster
             src.append(s_c[ok])
             dst.append(d_c[ok])
     return np.concatenate(src), np.concatenate(dst)

@@ -18,3 +18,54 @@ def test_detection_runs_when_no_account_has_an_email(ctx: Context) -> None:
     make_ingestor(ctx).ingest(io.BytesIO(ndjson(*records)))
     out = service.detect(ctx, DetectParams(seed=0))
     assert out["counts"]["accounts"] == 9
+
+
+def test_the_loader_reads_each_accounts_activity_and_observations_whole(ctx: Context) -> None:
+    """The loader reads activity and observations grouped by account (one text of integers
+    an account, parsed by NumPy): every stored row comes back, under the account's row."""
+    import io
+
+    from sqlalchemy import text
+
+    from app.detection.loader import load_input
+    from app.ingest.service import make_ingestor
+    from tests.helpers import account, ndjson, request
+
+    records = [account(i) for i in (1, 2, 3)]
+    topics = ["rivers", "lakes", "hills", "roads", "towns", "seas", "woods"]
+    records += [
+        request(
+            f"acct_{i}",
+            id=f"r{i}_{j}",
+            ts=f"2026-01-05T{10 + j % 7:02d}:00:03Z",
+            prompt=f"tell me about {topics[j % 7]} in the style of a {'poem' if i % 2 else 'song'}",
+        )
+        for i in (1, 2, 3)
+        for j in range(i * 7)
+    ]
+    make_ingestor(ctx).ingest(io.BytesIO(ndjson(*records)))  # type: ignore[arg-type]
+    with ctx.engine.connect() as conn:
+        inp = load_input(conn, ctx.settings.activity_window_seconds)[0]
+        stored = sorted(
+            tuple(r)
+            for r in conn.execute(
+                text('SELECT account_id, "window", template_key, n FROM activity')
+            )
+        )
+    ids = inp.accounts.ids
+    act = inp.activity
+    loaded = sorted(
+        zip(
+            ids[act.account].tolist(),
+            act.window.tolist(),
+            act.template.tolist(),
+            act.n.tolist(),
+            strict=True,
+        )
+    )
+    assert loaded == stored and len(stored) == 21  # 7 hours x 7 prompts, 3 accounts
+    assert {a: int(act.n[act.account == i].sum()) for i, a in enumerate(ids)} == {
+        "acct_1": 7,
+        "acct_2": 14,
+        "acct_3": 21,
+    }
