@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from graph.types import ACTIVITY_WINDOW_SECONDS
 
@@ -77,12 +78,8 @@ class Templates:
         """The loaded skeleton text of each template key (None when not loaded or unknown)."""
         if not self.skeleton or len(self.key) == 0:
             return [None] * len(keys)
-        order = np.argsort(self.key, kind="stable")
-        sorted_keys = self.key[order]
-        pos = np.clip(np.searchsorted(sorted_keys, keys), 0, len(sorted_keys) - 1)
-        hit = sorted_keys[pos] == keys
-        at, found = order[pos].tolist(), hit.tolist()
-        return [self.skeleton[i] if h else None for i, h in zip(at, found, strict=True)]
+        at = pd.Index(self.key).get_indexer(pd.Index(keys)).tolist()
+        return [self.skeleton[i] if i >= 0 else None for i in at]
 
 
 @dataclass(frozen=True)

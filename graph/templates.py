@@ -44,7 +44,7 @@ class TemplateGroups:
         groups = np.asarray(groups, dtype=np.int64)
         if len(self.signed) == 0:
             return np.zeros(len(groups), dtype=np.int16)
-        at = pd.Index(self.signed).get_indexer(pd.Index(groups))
+        at = self._signed_index.get_indexer(pd.Index(groups))
         return np.where(at >= 0, self.signed_code[at], 0).astype(np.int16)
 
     def signature(self, groups: np.ndarray) -> np.ndarray:
@@ -57,6 +57,10 @@ class TemplateGroups:
     @cached_property
     def _index(self) -> pd.Index:
         return pd.Index(self.key)
+
+    @cached_property
+    def _signed_index(self) -> pd.Index:
+        return pd.Index(self.signed)
 
 
 def template_features(t: Templates, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,14 +95,17 @@ def _prefer_text(labels: np.ndarray, has_text: np.ndarray) -> np.ndarray:
 def group_templates(t: Templates, seed: int = TEMPLATE_SEED) -> TemplateGroups:
     """Group the templates (``groups_from_bands``) and name each group's distillation
     signature: that of its first template carrying one, in key order."""
-    order = np.argsort(t.key, kind="stable")
-    key = np.asarray(t.key, dtype=np.int64)[order]
+    key = np.asarray(t.key, dtype=np.int64)
     if len(key) == 0:
         empty = np.zeros(0, np.int64)
         return TemplateGroups(empty, empty, empty, np.zeros(0, np.int16))
     bands, words, codes = template_features(t, seed)
-    bands, words, codes = bands[order], words[order], codes[order]
-    labels = _prefer_text(groups_from_bands(bands, words), t.text_mask()[order])
+    has_text = t.text_mask()
+    if (key[1:] < key[:-1]).any():  # a database input comes sorted: no copy of its bands
+        order = np.argsort(key, kind="stable")
+        key, bands, words, codes = key[order], bands[order], words[order], codes[order]
+        has_text = has_text[order]
+    labels = _prefer_text(groups_from_bands(bands, words), has_text)
     group = key[labels]
     signed = np.flatnonzero(codes > 0)
     # the first signed template of each group, in key order (np.unique keeps first indices)

@@ -37,7 +37,10 @@ def drop_one_off_templates(conn: Connection, keys: np.ndarray, with_text: int) -
     ``with_text`` is how many templates had one. Returns (samples dropped, texts dropped)."""
     if len(keys) == 0:
         return 0, 0
-    _fill_keys(conn, np.unique(np.asarray(keys, dtype=np.int64)))
+    keys = np.asarray(keys, dtype=np.int64)
+    if (keys[1:] <= keys[:-1]).any():  # graph.build.one_off_templates gives them sorted
+        keys = np.unique(keys)
+    _fill_keys(conn, keys)
     tpl = int(Kind.TEMPLATE)
     doomed_samples = f"template_key IN (SELECT key FROM {_KEYS})"
     doomed_texts = (
