@@ -26,6 +26,7 @@ from app.detection import repository as repo
 from app.detection.prune import drop_one_off_templates
 from app.models import Cluster, ClusterEdge, ClusterMember, ClusterSnapshot, DetectionRun
 from graph import match_clusters
+from graph.gc_pause import paused_gc
 from graph.pipeline import Cluster as Found
 from graph.pipeline import DetectionResult
 
@@ -93,28 +94,30 @@ def save_run(
             else drop_one_off_templates(s.connection(), one_off_templates, with_text)
         )
         rows = _Rows()
-        for c, cid, members, lin in zip(
-            result.clusters, cluster_ids, member_ids, lineage, strict=True
-        ):
-            lin = _track(rows, c, cid, members, lin, previous, existing.get(cid), run_id, now)
-            rows.snapshots.append(_snapshot(run_id, cid, c, len(members), lin))
-            rows.members.extend(
-                {"run_id": run_id, "cluster_id": cid, "account_id": a, "strength": float(st)}
-                for a, st in zip(members, c.strength, strict=True)
-            )
-            rows.edges.extend(
-                {
-                    "run_id": run_id,
-                    "cluster_id": cid,
-                    "source": ids[a],
-                    "target": ids[b],
-                    "weight": w,
-                    "families": fam,
-                }
-                for a, b, w, fam in c.edges
-            )
-        gone_rows = _number_changes(s, rows, gone)
-        _write(s, rows, gone_rows, run_id, now)
+        # millions of row dicts, none in a cycle: see graph.gc_pause
+        with paused_gc():
+            for c, cid, members, lin in zip(
+                result.clusters, cluster_ids, member_ids, lineage, strict=True
+            ):
+                lin = _track(rows, c, cid, members, lin, previous, existing.get(cid), run_id, now)
+                rows.snapshots.append(_snapshot(run_id, cid, c, len(members), lin))
+                rows.members.extend(
+                    {"run_id": run_id, "cluster_id": cid, "account_id": a, "strength": st}
+                    for a, st in zip(members, c.strength.tolist(), strict=True)
+                )
+                rows.edges.extend(
+                    {
+                        "run_id": run_id,
+                        "cluster_id": cid,
+                        "source": ids[a],
+                        "target": ids[b],
+                        "weight": w,
+                        "families": fam,
+                    }
+                    for a, b, w, fam in c.edges
+                )
+            gone_rows = _number_changes(s, rows, gone)
+            _write(s, rows, gone_rows, run_id, now)
         counts = {
             **counts,
             **result.counts,
