@@ -29,6 +29,7 @@ from graph.types import Kind
 MIN_HOLDERS = 10  # a value held by fewer accounts is a household's or a friend's, not a fleet's
 HOLDER_SHARE = 0.5  # a community holds a value when half its members (two at least) do
 CONCENTRATION = 0.9  # ...and the holding communities hold nearly all of the value's accounts
+MAJORITY = 0.5  # ...counting accounts left on their own only here (see _concentrated)
 ORG_SHARE = 0.5  # a community whose members mostly declare one organisation stays itself
 PIECE_MAX = 3  # a community this small, holding a fleet's device or card, rejoins the fleet
 #: Values that mark one operator: its templates, devices, cards and keys (not addresses or
@@ -76,7 +77,7 @@ def merge_on_shared_values(
     per = per[per["total"] >= min_holders]
     held_by = per[per["holds"]].groupby("v")["held"].agg(["sum", "size"])
     fleet = held_by[(held_by["size"] >= 2)]
-    fleet = fleet[fleet["sum"] >= CONCENTRATION * per.groupby("v")["total"].first()[fleet.index]]
+    fleet = fleet[_concentrated(per, sizes, fleet)]
     links = per[per["holds"] & per["v"].isin(fleet.index)]
     # communities holding the same fleet value are linked through it (a star per value)
     first = links.groupby("v")["c"].transform("first").to_numpy()
@@ -88,6 +89,23 @@ def merge_on_shared_values(
     graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(k, k))
     _, comp = connected_components(graph, directed=False)
     return comp[labels]
+
+
+def _concentrated(per: pd.DataFrame, sizes: np.ndarray, fleet: pd.DataFrame) -> np.ndarray:
+    """Which of ``fleet``'s values (held by two communities or more) are concentrated in the
+    communities that hold them: at least ``CONCENTRATION`` of their holders placed in a
+    community, and a ``MAJORITY`` of all holders.
+
+    Accounts left on their own by community detection do not count against the value:
+    a burn-and-churn fleet's short-lived accounts often have too few requests to tie them
+    to anyone (measured at 100k: 20 of a template's 197 holders, all the fleet's). They
+    still count in the majority, so a public prompt's many one-off users keep it from
+    joining the few communities that also use it."""
+    total = per.groupby("v")["total"].first().reindex(fleet.index).to_numpy()
+    alone = per[sizes[per["c"].to_numpy()] == 1].groupby("v")["held"].sum()
+    alone = alone.reindex(fleet.index, fill_value=0).to_numpy()
+    held = fleet["sum"].to_numpy()
+    return (held >= CONCENTRATION * (total - alone)) & (held >= MAJORITY * total)
 
 
 def _hard_ties(hard: pd.DataFrame, k: int) -> np.ndarray:

@@ -84,3 +84,21 @@ def test_a_declared_organisation_does_not_absorb_template_users() -> None:
     org[0] = True
     out = _merged(labels, account, value, hard, org)
     assert out[20] != out[0] and out[21] != out[0]
+
+
+def test_a_fleet_cut_by_cohort_is_one_despite_its_burned_lone_members() -> None:
+    """A burn-and-churn fleet: three cohorts of 30 on one template group, and 12 burned
+    members with too few requests to tie them to anyone (seen at 100k: 20 of 197 holders).
+    Lone accounts do not count against the template: the cohorts become one."""
+    labels, account, value, hard = _world([30, 30, 30], {TEMPLATE: list(range(102))}, n_alone=12)
+    out = _merged(labels, account, value, hard)
+    assert out[0] == out[30] == out[60]
+    assert len(set(out[90:].tolist())) == 12  # the lone members stay where they were
+
+
+def test_a_prompt_mostly_used_by_strangers_does_not_join_two_teams() -> None:
+    """Two teams of eight use a prompt that forty strangers also use once each: the teams
+    hold all the template's placed holders, but not a majority of its users."""
+    labels, account, value, hard = _world([8, 8], {TEMPLATE: list(range(56))}, n_alone=40)
+    out = _merged(labels, account, value, hard)
+    assert out[0] != out[8]
