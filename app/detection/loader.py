@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from app.detection.values import attribute_text, bin_postcode_text, derived_key
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
-from graph.signals.prompts import BANDS, grouping_features, unpack_bands
+from graph.signals.prompts import BANDS, bands_from_bytes, grouping_features
 from graph.types import Kind
 
 LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY)
@@ -146,11 +146,6 @@ def _payments(pm: pd.DataFrame, derived: dict[tuple[int, int], str]) -> list[pd.
     ]
 
 
-_SIGNATURES_SQL = (
-    "SELECT template_key, words, signature, bands FROM template_signatures ORDER BY template_key"
-)
-
-
 def _templates(conn: Connection) -> Templates:
     """Every template by key: the band keys, word counts and signature codes stored at
     ingest, and which templates still have a skeleton text (a one-off template's text is
@@ -204,23 +199,43 @@ def _within(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[at] == b
 
 
-def _read_signatures(conn: Connection, chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
-    """``template_signatures`` as an int64 (rows x 3) array (key, words, signature) and the
-    rows' band keys, unpacked from their 128-byte values a chunk at a time."""
-    raw: Any = conn.connection.driver_connection
-    cur = raw.cursor()
-    ints: list[np.ndarray] = []
+def _read_signatures(conn: Connection, ranges: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """``template_signatures`` in key order as an int64 (rows x 3) array (key, words,
+    signature) and the rows' band keys.
+
+    The database joins each of ``ranges`` slices of the key space (keys are hashes, spread
+    evenly) into two texts, the integers and the band keys in hex, and NumPy parses them:
+    Python handles two strings a slice, not a tuple a template (2.19M templates: 3.4 s
+    against 6.1 s through the driver's rows, measured on a loaded machine)."""
+    if conn.dialect.name == "postgresql":
+        ints = (
+            "string_agg(CAST(template_key AS TEXT) || ',' || CAST(words AS TEXT) || ',' || "
+            "CAST(signature AS TEXT), ',' ORDER BY template_key)"
+        )
+        hexed = "string_agg(encode(bands, 'hex'), '' ORDER BY template_key)"
+    else:  # one range scan of the rowid: both aggregates see the rows in key order
+        ints = "group_concat(template_key || ',' || words || ',' || signature, ',')"
+        hexed = "group_concat(hex(bands), '')"
+    select = f"SELECT count(*), {ints}, {hexed} FROM template_signatures WHERE template_key >= :lo"
+    step = 2**64 // ranges
+    starts = [-(2**63) + i * step for i in range(ranges)]
+    parts: list[np.ndarray] = []
     bands: list[np.ndarray] = []
-    try:
-        cur.execute(_SIGNATURES_SQL)
-        while rows := cur.fetchmany(chunk):
-            ints.append(np.array([r[:3] for r in rows], dtype=np.int64))
-            bands.append(unpack_bands([r[3] for r in rows]))
-    finally:
-        cur.close()
-    if not ints:
+    for i, lo in enumerate(starts):
+        last = i == ranges - 1
+        sql = select if last else select + " AND template_key < :hi"
+        n, joined, hexes = conn.execute(text(sql), {"lo": lo, "hi": lo + step}).one()
+        if not n:
+            continue
+        parts.append(np.fromstring(joined, dtype=np.int64, sep=",").reshape(n, 3))
+        bands.append(bands_from_bytes(bytes.fromhex(hexes), n))
+    if not parts:
         return np.zeros((0, 3), np.int64), np.zeros((0, 2 * BANDS), np.uint32)
-    return np.concatenate(ints), np.concatenate(bands)
+    stored, keys = np.concatenate(parts), np.concatenate(bands)
+    if len(stored) > 1 and not (stored[1:, 0] > stored[:-1, 0]).all():
+        order = np.argsort(stored[:, 0], kind="stable")  # a database that scanned otherwise
+        stored, keys = stored[order], keys[order]
+    return stored, keys
 
 
 def _read_ints(conn: Connection, sql: str, width: int, chunk: int = 200_000) -> np.ndarray:

@@ -165,7 +165,8 @@ def band_keys(skeletons: Sequence[str], *, seed: int = TEMPLATE_SEED) -> np.ndar
 def pack_bands(bands: np.ndarray) -> list[bytes]:
     """Each template's band keys as the 128 bytes ingest stores (little-endian uint32s).
 
-    >>> k = band_keys(["a b c d e"]); bool((unpack_bands(pack_bands(k)) == k).all())
+    >>> k = band_keys(["a b c d e", "f g h i j"])
+    >>> bool((bands_from_bytes(b"".join(pack_bands(k)), 2) == k).all())
     True
     """
     raw = np.ascontiguousarray(bands, dtype="<u4").tobytes()
@@ -173,11 +174,11 @@ def pack_bands(bands: np.ndarray) -> list[bytes]:
     return [raw[i : i + width] for i in range(0, len(raw), width)]
 
 
-def unpack_bands(blobs: Sequence[bytes]) -> np.ndarray:
-    """The band keys of :func:`pack_bands` blobs, as one ``(len(blobs), 2 * BANDS)`` array."""
-    raw = b"".join(blobs)
-    if len(raw) != 8 * BANDS * len(blobs):
-        raise ValueError(f"band keys: {len(raw)} bytes for {len(blobs)} templates, not 128 each")
+def bands_from_bytes(raw: bytes, n: int) -> np.ndarray:
+    """The band keys of ``n`` :func:`pack_bands` blobs laid end to end, as one
+    ``(n, 2 * BANDS)`` array."""
+    if len(raw) != 8 * BANDS * n:
+        raise ValueError(f"band keys: {len(raw)} bytes for {n} templates, not 128 each")
     return np.frombuffer(raw, dtype="<u4").reshape(-1, 2 * BANDS).astype(np.uint32)
 
 

@@ -256,3 +256,35 @@ def test_a_run_that_fails_after_dropping_leaves_texts_and_samples_as_they_were(
     assert _schema_diff(ctx) == []
     monkeypatch.undo()
     assert service.detect(ctx, DetectParams(seed=0))["counts"]["template_texts_dropped"] == 4
+
+
+def test_signatures_are_read_whole_and_in_key_order_across_the_key_space(ctx: Context) -> None:
+    """The loader reads the table in slices of the key space: keys at both ends of int64,
+    either side of each slice's bound and zero all come back once, in order, each with
+    its own words, signature code and band keys."""
+    from app.detection.loader import _read_signatures
+    from graph.signals.prompts import BANDS, pack_bands
+
+    step = 2**64 // 64
+    edges = [-(2**63) + i * step for i in (1, 2, 63)]
+    keys = sorted({-(2**63), -1, 0, 1, 2**63 - 1, *edges, *(e - 1 for e in edges)})
+    rng = np.random.default_rng(0)
+    bands = rng.integers(0, 2**32, size=(len(keys), 2 * BANDS), dtype=np.uint32)
+    rows = [
+        {"k": k, "w": 10 + i, "s": i % 5, "b": blob}
+        for i, (k, blob) in enumerate(zip(keys, pack_bands(bands), strict=True))
+    ]
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO template_signatures (template_key, words, signature, bands) "
+                "VALUES (:k, :w, :s, :b)"
+            ),
+            rows[::-1],  # stored in reverse: the order read is the database's doing
+        )
+    with ctx.engine.connect() as conn:
+        stored, read_bands = _read_signatures(conn)
+    assert stored[:, 0].tolist() == keys
+    assert stored[:, 1].tolist() == [10 + i for i in range(len(keys))]
+    assert stored[:, 2].tolist() == [i % 5 for i in range(len(keys))]
+    assert (read_bands == bands).all()
