@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 
 from app.detection.values import attribute_text, bin_postcode_text, derived_key
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
-from graph.signals.prompts import BANDS, bands_from_bytes, grouping_features
+from graph.signals.prompts import bands_from_bytes, grouping_features
 from graph.types import Kind
 
 LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY)
@@ -154,9 +154,7 @@ def _templates(conn: Connection) -> Templates:
     ingested before signatures were stored have a text and no row: their texts are read and
     their keys computed here, the way ingest would have."""
     tpl = int(Kind.TEMPLATE)
-    text_keys = _read_ints(
-        conn, f"SELECT value_key FROM observed_values WHERE kind = {tpl} ORDER BY value_key", 1
-    )[:, 0]
+    text_keys = _read_slices(conn, "observed_values", "value_key", where=f"kind = {tpl}")[0][:, 0]
     stored, bands = _read_signatures(conn)
     keys, words, codes = stored[:, 0], stored[:, 1].astype(np.int32), stored[:, 2]
     skeleton: list[str | None] = [None] * len(keys)
@@ -199,58 +197,68 @@ def _within(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[at] == b
 
 
-def _read_signatures(conn: Connection, ranges: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def _read_signatures(conn: Connection) -> tuple[np.ndarray, np.ndarray]:
     """``template_signatures`` in key order as an int64 (rows x 3) array (key, words,
-    signature) and the rows' band keys.
+    signature) and the rows' band keys."""
+    stored, hexes = _read_slices(
+        conn, "template_signatures", "template_key", ("words", "signature"), hexed="bands"
+    )
+    return stored, bands_from_bytes(hexes, len(stored))
+
+
+def _read_slices(
+    conn: Connection,
+    table: str,
+    key: str,
+    columns: tuple[str, ...] = (),
+    where: str = "",
+    hexed: str | None = None,
+    ranges: int = 64,
+) -> tuple[np.ndarray, bytes]:
+    """Rows of ``table`` in ``key`` order: an int64 array (rows x (1 + len(columns))) of the
+    key and the integer ``columns``, and the bytes of the binary column ``hexed`` laid end
+    to end.
 
     The database joins each of ``ranges`` slices of the key space (keys are hashes, spread
-    evenly) into two texts, the integers and the band keys in hex, and NumPy parses them:
-    Python handles two strings a slice, not a tuple a template (2.19M templates: 3.4 s
-    against 6.1 s through the driver's rows, measured on a loaded machine)."""
-    if conn.dialect.name == "postgresql":
-        ints = (
-            "string_agg(CAST(template_key AS TEXT) || ',' || CAST(words AS TEXT) || ',' || "
-            "CAST(signature AS TEXT), ',' ORDER BY template_key)"
-        )
-        hexed = "string_agg(encode(bands, 'hex'), '' ORDER BY template_key)"
-    else:  # one range scan of the rowid: both aggregates see the rows in key order
-        ints = "group_concat(template_key || ',' || words || ',' || signature, ',')"
-        hexed = "group_concat(hex(bands), '')"
-    select = f"SELECT count(*), {ints}, {hexed} FROM template_signatures WHERE template_key >= :lo"
+    evenly over int64) into a text of integers and one of hex, and NumPy parses them:
+    Python handles two strings a slice, not a tuple a row (2.19M template signatures:
+    3.4 s against 6.1 s through the driver's rows, measured on a loaded machine). ``key``
+    leads an index, so each slice is one range scan."""
+    pg = conn.dialect.name == "postgresql"
+    cols = (key, *columns)
+    cast = (lambda c: f"CAST({c} AS TEXT)") if pg else (lambda c: c)
+    joined = " || ',' || ".join(cast(c) for c in cols)
+    # SQLite: one range scan of the index, so both aggregates see the rows in key order
+    order = f" ORDER BY {key}" if pg else ""
+    agg = "string_agg" if pg else "group_concat"
+    parts = ["count(*)", f"{agg}({joined}, ','{order})"]
+    if hexed is not None:
+        hex_expr = f"encode({hexed}, 'hex')" if pg else f"hex({hexed})"
+        parts.append(f"{agg}({hex_expr}, ''{order})")
+    cond = f"{where} AND " if where else ""
+    select = f"SELECT {', '.join(parts)} FROM {table} WHERE {cond}{key} >= :lo"
     step = 2**64 // ranges
-    starts = [-(2**63) + i * step for i in range(ranges)]
-    parts: list[np.ndarray] = []
-    bands: list[np.ndarray] = []
-    for i, lo in enumerate(starts):
-        last = i == ranges - 1
-        sql = select if last else select + " AND template_key < :hi"
-        n, joined, hexes = conn.execute(text(sql), {"lo": lo, "hi": lo + step}).one()
+    ints: list[np.ndarray] = []
+    blobs: list[bytes] = []
+    for i in range(ranges):
+        lo = -(2**63) + i * step
+        sql = select if i == ranges - 1 else f"{select} AND {key} < :hi"
+        n, text_ints, *text_hex = conn.execute(text(sql), {"lo": lo, "hi": lo + step}).one()
         if not n:
             continue
-        parts.append(np.fromstring(joined, dtype=np.int64, sep=",").reshape(n, 3))
-        bands.append(bands_from_bytes(bytes.fromhex(hexes), n))
-    if not parts:
-        return np.zeros((0, 3), np.int64), np.zeros((0, 2 * BANDS), np.uint32)
-    stored, keys = np.concatenate(parts), np.concatenate(bands)
-    if len(stored) > 1 and not (stored[1:, 0] > stored[:-1, 0]).all():
-        order = np.argsort(stored[:, 0], kind="stable")  # a database that scanned otherwise
-        stored, keys = stored[order], keys[order]
-    return stored, keys
-
-
-def _read_ints(conn: Connection, sql: str, width: int, chunk: int = 200_000) -> np.ndarray:
-    """An all-integer query's rows as one int64 array (fetched in chunks on the driver's
-    cursor: no pandas frame, no SQLAlchemy rows)."""
-    raw: Any = conn.connection.driver_connection
-    cur = raw.cursor()
-    parts: list[np.ndarray] = []
-    try:
-        cur.execute(sql)
-        while rows := cur.fetchmany(chunk):
-            parts.append(np.array(rows, dtype=np.int64))
-    finally:
-        cur.close()
-    return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
+        ints.append(np.fromstring(text_ints, dtype=np.int64, sep=",").reshape(n, len(cols)))
+        if text_hex:
+            blobs.append(bytes.fromhex(text_hex[0]))
+    if not ints:
+        return np.zeros((0, len(cols)), np.int64), b""
+    out, raw = np.concatenate(ints), b"".join(blobs)
+    if len(out) > 1 and not (out[1:, 0] > out[:-1, 0]).all():  # a database that scanned otherwise
+        order_ = np.argsort(out[:, 0], kind="stable")
+        out = out[order_]
+        if hexed is not None:
+            width = len(raw) // len(out)
+            raw = np.frombuffer(raw, np.uint8).reshape(len(out), width)[order_].tobytes()
+    return out, raw
 
 
 def _template_incidence(account: np.ndarray, template: np.ndarray, n: np.ndarray) -> pd.DataFrame:
