@@ -103,9 +103,16 @@ def _per_component(
 
 
 def _igraph(n: int, src: np.ndarray, dst: np.ndarray) -> object:
+    """An igraph graph of the edges, handed over as a buffer of int64 pairs where igraph
+    takes one (python-igraph 0.11.x took a list of pairs only: 8M edges as Python lists
+    cost ~1 GB and twice the construction time)."""
     import igraph as ig
 
-    return ig.Graph(n=n, edges=np.stack([src, dst], axis=1).tolist(), directed=False)
+    pairs = np.ascontiguousarray(np.stack([src, dst], axis=1), dtype=np.int64)
+    try:
+        return ig.Graph(n=n, edges=memoryview(pairs), directed=False)
+    except (TypeError, ValueError):
+        return ig.Graph(n=n, edges=pairs.tolist(), directed=False)
 
 
 def _seeded(seed: int) -> None:
