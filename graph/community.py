@@ -110,7 +110,7 @@ def _igraph(n: int, src: np.ndarray, dst: np.ndarray) -> object:
 
     pairs = np.ascontiguousarray(np.stack([src, dst], axis=1), dtype=np.int64)
     try:
-        return ig.Graph(n=n, edges=memoryview(pairs), directed=False)
+        return ig.Graph(n=n, edges=pairs.data, directed=False)
     except (TypeError, ValueError):
         return ig.Graph(n=n, edges=pairs.tolist(), directed=False)
 
