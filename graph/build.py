@@ -12,19 +12,18 @@ memory follows the number of linked pairs, and the cap bounds the work per value
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from graph.data import Activity, DetectionInput, Incidence
+from graph.data import Activity, DetectionInput, Incidence, TemplateGroups
+from graph.pairs import EdgeRule, edges, family_matrices, pair_sums
 from graph.signals.prompts import TEMPLATE_SEED
-from graph.templates import TemplateGroups, group_templates
+from graph.templates import group_templates
 from graph.types import KIND_FAMILY, Family, Kind
 
-N_FAMILIES = len(Family)
 SIGNUP_BURST = 100  # internal kind: accounts created in the same hour, in a burst
 BURST_SIGMAS = 3  # sign-ups per hour are roughly Poisson: 3 standard deviations of noise
 
@@ -144,48 +143,6 @@ def _group_df(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return idx, sizes[idx]
 
 
-# Rows of B @ B.T are computed in blocks holding about this many product entries each, and
-# each block is cut to what is kept before the next: the full product of a busy family (the
-# timing cells at 1M accounts) has hundreds of millions of entries, most of them dropped.
-BLOCK_ENTRIES = 12_000_000
-
-
-def _pair_sums(
-    n: int, account: np.ndarray, col: np.ndarray, w: np.ndarray, min_value: float = 0.0
-) -> sp.coo_matrix:
-    """Upper triangle of B @ B.T for B[account, col] = sqrt(w), entries >= ``min_value``.
-
-    Computed in row blocks (see BLOCK_ENTRIES), so memory follows what is kept, not the
-    product's size. The upper triangle is cut straight from each block's CSR arrays (scipy's
-    ``triu`` cost as much as the product itself).
-    """
-    if len(account) == 0:
-        return sp.coo_matrix((n, n))
-    ncols = int(col.max()) + 1
-    b = sp.csr_matrix((np.sqrt(w), (account, col)), shape=(n, ncols))
-    bt = b.T.tocsr()
-    # an upper bound of each row's product entries: the sizes of the columns it is in
-    col_size = np.diff(bt.indptr).astype(np.float64)
-    cost = np.cumsum(np.bincount(account, weights=col_size[col], minlength=n))
-    cuts = np.searchsorted(cost, np.arange(BLOCK_ENTRIES, cost[-1], BLOCK_ENTRIES))
-    bounds = np.unique(np.r_[0, cuts, n])
-    rows_out, cols_out, vals_out = [], [], []
-    for i0, i1 in itertools.pairwise(bounds.tolist()):
-        blk = (b[i0:i1] @ bt).tocsr()
-        rows = np.repeat(np.arange(i0, i1, dtype=np.int32), np.diff(blk.indptr))
-        keep = rows < blk.indices
-        if min_value > 0:
-            keep &= blk.data >= min_value
-        rows_out.append(rows[keep])
-        cols_out.append(blk.indices[keep].astype(np.int32))
-        vals_out.append(blk.data[keep])
-        del blk, rows, keep
-    return sp.coo_matrix(
-        (np.concatenate(vals_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
-        shape=(n, n),
-    )
-
-
 def _signup_bursts(inp: DetectionInput, p: BuildParams) -> Incidence:
     """Accounts created in an hour with far more sign-ups than the hours around it.
 
@@ -248,7 +205,7 @@ def _timing(act: Activity, n: int, p: BuildParams) -> Timing:
         return empty
     col = pd.factorize(col[keep])[0]
     # most pairs share one cell by chance: dropped block by block, never all held at once
-    counts = _pair_sums(n, a[keep], col, np.ones(int(keep.sum())), p.timing_min_shared)
+    counts = pair_sums(n, a[keep], col, np.ones(int(keep.sum())), p.timing_min_shared)
     # per account: distinct active windows, first and last window (sorted, no ufunc.at)
     order = np.lexsort((act.window, act.account))
     sa, sw = act.account[order], act.window[order]
@@ -316,49 +273,27 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
     """Link accounts by shared evidence; return the pruned, weighted graph."""
     p = params or BuildParams()
     n = len(inp.accounts)
-    groups = group_templates(inp.templates, p.template_seed)
+    groups = (
+        inp.template_groups
+        if inp.template_groups is not None and p.template_seed == TEMPLATE_SEED
+        else group_templates(inp.templates, p.template_seed)
+    )
 
-    inc = inp.incidence
-    keys = inc.key.copy()
-    is_tpl = inc.kind == Kind.TEMPLATE
-    keys[is_tpl] = groups.of(keys[is_tpl])
-    bursts = _signup_bursts(inp, p)
-    account = np.concatenate([inc.account.astype(np.int64), bursts.account])
-    kind = np.concatenate([inc.kind.astype(np.int64), bursts.kind])
-    keys = np.concatenate([keys, bursts.key])
-
-    # one value space per kind: (kind, key) -> dense code
-    value_code, uniq_kk = value_codes(kind, keys)
-    a, v = _dedupe_pairs(account, value_code)
-    _, df = _group_df(v)
-    vkind = uniq_kk[v, 0]
-    public = df > p.public_cap
-    public_counts: dict[str, int] = {}
-    for k_ in np.unique(vkind[public]).tolist():
-        mask = public & (vkind == k_)
-        public_counts[_kind_name(int(k_))] = int(np.unique(v[mask]).size)
-    keep = (df >= 2) & ~public
-    a, v, vkind, df = a[keep], v[keep], vkind[keep], df[keep]
+    a, v, vkind, df, uniq_kk, public_counts = _linking_values(inp, groups, p)
     kw = np.array([p.kind_weight.get(int(k_), 0.0) for k_ in range(max(SIGNUP_BURST, 23) + 1)])
     w = kw[vkind] * rarity(df)
     fam_of_kind = np.full(len(kw), -1)
     for k_, f_ in KIND_FAMILY.items():
         fam_of_kind[int(k_)] = int(f_)
     fam_of_kind[SIGNUP_BURST] = int(Family.TIMING)
-    vfam = fam_of_kind[vkind]
-
-    parts: list[tuple[int, sp.coo_matrix]] = []
-    for f in range(N_FAMILIES):
-        m = (vfam == f) & (w > 0)
-        if m.any():
-            cols = pd.factorize(v[m])[0]
-            parts.append((f, _pair_sums(n, a[m], cols, w[m])))
+    matrices = family_matrices(n, a, v, w, fam_of_kind[vkind])
 
     act = inp.activity
     act_tpl = groups.of(act.template)
     timing = _timing(Activity(act.account, act.window, act_tpl, act.n, act.window_seconds), n, p)
-
-    src, dst, fam = _combine(n, parts, timing, p)
+    rule = EdgeRule(np.asarray(p.family_weight, dtype=np.float64), p.min_edge_weight)
+    src, dst, fam = edges(n, matrices, _timing_pairs(timing, p), rule)
+    del matrices
     weight = (fam * np.array(p.family_weight, dtype=np.float32)[None, :]).sum(axis=1)
     strong = weight >= p.min_edge_weight
     return AccountGraph(
@@ -380,6 +315,56 @@ def build_graph(inp: DetectionInput, params: BuildParams | None = None) -> Accou
     )
 
 
+def _linking_values(
+    inp: DetectionInput, groups: TemplateGroups, p: BuildParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """The (account, value) rows that can link accounts: every value two or more accounts
+    hold and no more than ``public_cap`` (templates counted by group; sign-up bursts
+    included). Returns accounts, dense value codes, kinds, holder counts, each code's
+    (kind, key), and how many values of each kind were too public to link. The full-length
+    intermediates (tens of millions of rows at 1M accounts) are freed on return."""
+    inc = inp.incidence
+    keys = inc.key.copy()
+    is_tpl = inc.kind == Kind.TEMPLATE
+    keys[is_tpl] = groups.of(keys[is_tpl])
+    del is_tpl
+    bursts = _signup_bursts(inp, p)
+    keys = np.concatenate([keys, bursts.key])
+    kind = np.concatenate([inc.kind, bursts.kind])
+    # one value space per kind: (kind, key) -> dense code
+    value_code, uniq_kk = value_codes(kind, keys)
+    del keys, kind
+    a, v = _dedupe_pairs(np.concatenate([inc.account, bursts.account]), value_code)
+    del value_code
+    _, df = _group_df(v)
+    vkind = uniq_kk[v, 0]
+    public = df > p.public_cap
+    public_counts: dict[str, int] = {}
+    for k_ in np.unique(vkind[public]).tolist():
+        mask = public & (vkind == k_)
+        public_counts[_kind_name(int(k_))] = int(np.unique(v[mask]).size)
+    keep = (df >= 2) & ~public
+    return a[keep], v[keep], vkind[keep], df[keep], uniq_kk, public_counts
+
+
+def _timing_pairs(timing: Timing, p: BuildParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The timing family's pairs, in row order: shared cells well above chance, as
+    ``1 - exp(-excess)``."""
+    t = timing.counts
+    lift = t.data / np.maximum(timing.expected, 0.5) if t.nnz else t.data
+    excess = np.maximum(lift - p.timing_min_lift, 0) / p.timing_scale
+    ok = (t.data >= p.timing_min_shared) & (excess > 0)
+    row, col, val = (
+        t.row[ok].astype(np.int32),
+        t.col[ok].astype(np.int32),
+        1.0 - np.exp(-excess[ok]),
+    )
+    if len(row) > 1 and (row[1:] < row[:-1]).any():
+        order = np.argsort(row, kind="stable")
+        row, col, val = row[order], col[order], val[order]
+    return row, col, val
+
+
 def one_off_templates(inp: DetectionInput, g: AccountGraph) -> np.ndarray:
     """Template keys whose group (near-duplicates included) only one account has used.
 
@@ -397,75 +382,6 @@ def one_off_templates(inp: DetectionInput, g: AccountGraph) -> np.ndarray:
     pairs = pd.unique(group * np.int64(max(g.n, 1)) + inc.account[m])  # distinct (group, account)
     users = np.bincount(pairs // max(g.n, 1), minlength=int(group.max()) + 1)
     return np.sort(pd.unique(keys[users[group] == 1]))
-
-
-def _combine(
-    n: int, parts: list[tuple[int, sp.coo_matrix]], timing: Timing, p: BuildParams
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Align every family's pair sums on one edge list; saturate each into [0, 1)."""
-    rows, cols, vals, fams = [], [], [], []
-    for f, m in parts:
-        rows.append(m.row)
-        cols.append(m.col)
-        vals.append(1.0 - np.exp(-m.data))
-        fams.append(np.full(m.nnz, f, dtype=np.int8))
-    t = timing.counts
-    if t.nnz:
-        lift = t.data / np.maximum(timing.expected, 0.5)
-        excess = np.maximum(lift - p.timing_min_lift, 0) / p.timing_scale
-        ok = (t.data >= p.timing_min_shared) & (excess > 0)
-        rows.append(t.row[ok])
-        cols.append(t.col[ok])
-        vals.append(1.0 - np.exp(-excess[ok]))
-        fams.append(np.full(int(ok.sum()), int(Family.TIMING), dtype=np.int8))
-    if not rows:
-        empty = np.zeros(0, dtype=np.int32)
-        return empty, empty, np.zeros((0, N_FAMILIES), dtype=np.float32)
-    # A pair's entries all share its row: combining row range by row range holds only one
-    # range's sort and tables at a time (at 1M accounts the whole lot was the peak).
-    total = sum(len(r) for r in rows)
-    bounds = np.linspace(0, n, max(1, total // COMBINE_ENTRIES) + 1).astype(np.int64)
-    srcs, dsts, tables = [], [], []
-    for r0, r1 in itertools.pairwise(bounds.tolist()):
-        sel = [(r >= r0) & (r < r1) for r in rows]
-        pair = np.concatenate(
-            [r[m].astype(np.int64) * n + c[m] for r, c, m in zip(rows, cols, sel, strict=True)]
-        )
-        val = np.concatenate([v[m] for v, m in zip(vals, sel, strict=True)])
-        fam = np.concatenate([f[m] for f, m in zip(fams, sel, strict=True)])
-        del sel
-        s_, d_, t_ = _combine_range(n, pair, val, fam, p)
-        srcs.append(s_)
-        dsts.append(d_)
-        tables.append(t_)
-    return np.concatenate(srcs), np.concatenate(dsts), np.concatenate(tables)
-
-
-COMBINE_ENTRIES = 4_000_000
-
-
-def _combine_range(
-    n: int, pair: np.ndarray, val: np.ndarray, fam: np.ndarray, p: BuildParams
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = np.argsort(pair, kind="stable")
-    pair, val, fam = pair[order], val[order], fam[order]
-    del order
-    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else pair[:0]
-    # Most pairs are weak. Clamping only lowers a family's value, so the unclamped weighted
-    # sum bounds an edge's weight from above: pairs under the edge floor even then are
-    # dropped before the (pairs x families) table is built for the rest.
-    fw = np.asarray(p.family_weight, dtype=np.float64)
-    bound = np.add.reduceat(val * fw[fam], starts) if len(pair) else np.zeros(0)
-    hopeful = bound >= p.min_edge_weight
-    take = np.repeat(hopeful, np.diff(np.r_[starts, len(pair)]))
-    pair, val, fam = pair[take], val[take], fam[take]
-    del take, starts, bound
-    uniq, inv = np.unique(pair, return_inverse=True)
-    del pair
-    # timing's burst and co-activity parts add up, then saturate again
-    out = np.bincount(inv * N_FAMILIES + fam, weights=val, minlength=len(uniq) * N_FAMILIES)
-    out = np.minimum(out.reshape(len(uniq), N_FAMILIES), 0.999).astype(np.float32)
-    return (uniq // n).astype(np.int32), (uniq % n).astype(np.int32), out
 
 
 _KIND_NAMES = {int(k): k.name.lower() for k in Kind} | {SIGNUP_BURST: "signup_burst"}

@@ -13,8 +13,9 @@ from typing import Any, TypedDict
 import numpy as np
 import pandas as pd
 
-from graph.build import N_FAMILIES, SIGNUP_BURST, AccountGraph, kind_name
+from graph.build import SIGNUP_BURST, AccountGraph, kind_name
 from graph.data import DetectionInput
+from graph.pairs import N_FAMILIES
 from graph.scoring import FEATURE_LABELS, FEATURES, ClusterTable
 from graph.types import KIND_FAMILY, Family
 

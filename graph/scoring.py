@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from graph.build import N_FAMILIES, AccountGraph, scheduled
+from graph.build import AccountGraph, scheduled
 from graph.data import DetectionInput
+from graph.pairs import N_FAMILIES
 from graph.signals.identity import DISPOSABLE_DOMAINS, FREE_PROVIDERS
 from graph.signals.prompts import SIGNATURES
 from graph.types import Family

@@ -11,56 +11,10 @@ traffic: no per-template Python objects).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
-import pandas as pd
 
-from graph.data import Templates
-from graph.signals.prompts import SIGNATURES, TEMPLATE_SEED, grouping_features, groups_from_bands
-
-
-@dataclass(frozen=True)
-class TemplateGroups:
-    """Template key -> its group's key (sorted by template key), and the signature name of
-    every group that carries one (sorted by group key)."""
-
-    key: np.ndarray  # int64, sorted
-    group: np.ndarray  # int64: the group key of ``key[i]``
-    signed: np.ndarray  # int64, sorted: group keys with a signature
-    signed_code: np.ndarray  # int16: the signature of ``signed[i]`` (1 + its SIGNATURES index)
-
-    def of(self, keys: np.ndarray) -> np.ndarray:
-        """The group key of each template key; a key not known is its own group."""
-        keys = np.asarray(keys, dtype=np.int64)
-        if len(self.key) == 0:
-            return keys.copy()
-        at = self._index.get_indexer(pd.Index(keys))  # a hash look-up: 5x a binary search
-        return np.where(at >= 0, self.group[at], keys)
-
-    def signature_code(self, groups: np.ndarray) -> np.ndarray:
-        """The signature of each group key: 0 for none, ``1 + i`` for ``SIGNATURES[i]``."""
-        groups = np.asarray(groups, dtype=np.int64)
-        if len(self.signed) == 0:
-            return np.zeros(len(groups), dtype=np.int16)
-        at = self._signed_index.get_indexer(pd.Index(groups))
-        return np.where(at >= 0, self.signed_code[at], 0).astype(np.int16)
-
-    def signature(self, groups: np.ndarray) -> np.ndarray:
-        """The signature name of each group key (``""`` for none), as objects."""
-        return np.array(("", *SIGNATURES), dtype=object)[self.signature_code(groups)]
-
-    def __len__(self) -> int:
-        return len(self.key)
-
-    @cached_property
-    def _index(self) -> pd.Index:
-        return pd.Index(self.key)
-
-    @cached_property
-    def _signed_index(self) -> pd.Index:
-        return pd.Index(self.signed)
+from graph.data import TemplateGroups, Templates
+from graph.signals.prompts import TEMPLATE_SEED, grouping_features, groups_from_bands
 
 
 def template_features(t: Templates, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -166,20 +166,13 @@ def pack_bands(bands: np.ndarray) -> list[bytes]:
     """Each template's band keys as the 128 bytes ingest stores (little-endian uint32s).
 
     >>> k = band_keys(["a b c d e", "f g h i j"])
-    >>> bool((bands_from_bytes(b"".join(pack_bands(k)), 2) == k).all())
+    >>> back = np.frombuffer(b"".join(pack_bands(k)), "<u4").reshape(2, 2 * BANDS)
+    >>> bool((back == k).all())
     True
     """
     raw = np.ascontiguousarray(bands, dtype="<u4").tobytes()
     width = 4 * 2 * BANDS
     return [raw[i : i + width] for i in range(0, len(raw), width)]
-
-
-def bands_from_bytes(raw: bytes, n: int) -> np.ndarray:
-    """The band keys of ``n`` :func:`pack_bands` blobs laid end to end, as one
-    ``(n, 2 * BANDS)`` array."""
-    if len(raw) != 8 * BANDS * n:
-        raise ValueError(f"band keys: {len(raw)} bytes for {n} templates, not 128 each")
-    return np.frombuffer(raw, dtype="<u4").reshape(-1, 2 * BANDS).astype(np.uint32)
 
 
 def word_counts(skeletons: Sequence[str]) -> np.ndarray:

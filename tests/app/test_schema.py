@@ -93,7 +93,7 @@ def test_signatures_stored_as_16_bit_columns_convert_to_the_keys_ingest_computes
     import numpy as np
     from sqlalchemy import text
 
-    from app.detection.loader import load_input
+    from app.detection.loader import read_templates
     from graph.signals.minhash import signatures
     from graph.signals.prompts import NUM_PERM, STOPWORDS, band_keys
 
@@ -124,7 +124,7 @@ def test_signatures_stored_as_16_bit_columns_convert_to_the_keys_ingest_computes
     pk = inspect(engine).get_pk_constraint("template_signatures")
     assert pk["name"] == "pk_template_signatures"  # the name later migrations refer to
     with engine.connect() as conn:
-        templates = load_input(conn, 600)[0].templates
+        templates = read_templates(conn)
     assert templates.key.tolist() == [11, 22] and templates.words.tolist() == [7, 7]  # type: ignore[union-attr]
     assert np.array_equal(templates.bands, band_keys(texts))  # type: ignore[arg-type]
     downgrade(engine, "0005")  # back: the low 8 bits of each value survive the round trip

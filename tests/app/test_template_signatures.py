@@ -11,10 +11,10 @@ from sqlalchemy import text
 
 from app.core.context import Context
 from app.detection import service
-from app.detection.loader import load_input
+from app.detection.loader import load_input, read_templates
 from app.ingest.service import make_ingestor
 from graph import DetectParams
-from graph.build import BuildParams, build_graph
+from graph.build import build_graph
 from graph.data import DetectionInput, Templates
 from graph.signals.prompts import band_keys, signature_codes, skeleton, word_counts
 from graph.templates import group_templates
@@ -38,6 +38,13 @@ def _load(ctx: Context) -> DetectionInput:
         return load_input(conn, ctx.settings.activity_window_seconds)[0]
 
 
+def _stored(ctx: Context) -> Templates:
+    """The templates as the loader reads them, band keys included (a detection input lets
+    them go once its templates are grouped)."""
+    with ctx.engine.connect() as conn:
+        return read_templates(conn)
+
+
 def _stored_rows(ctx: Context) -> int:
     with ctx.engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM template_signatures")).scalar_one())
@@ -51,8 +58,7 @@ def test_ingest_stores_the_band_keys_of_each_distinct_template(ctx: Context) -> 
         request("a3", prompt=OTHER),
         request("a3", prompt=REASONING),
     )
-    inp = _load(ctx)
-    t = inp.templates
+    t = _stored(ctx)
     assert len(t.key) == 3 and _stored_rows(ctx) == 3
     assert t.has_text is not None and t.has_text.all()
     assert t.skeleton == [None] * 3  # detection reads the integers, not the texts
@@ -76,7 +82,8 @@ def test_band_keys_survive_a_restart_and_group_a_later_near_duplicate(ctx: Conte
         by_key = _texts_by_key(again)
     finally:
         again.engine.dispose()
-    groups = group_templates(inp.templates, BuildParams().template_seed)
+    groups = inp.template_groups  # grouped by the loader, from the stored band keys
+    assert groups is not None
     keys = {v: k for k, v in by_key.items()}
     a, b, other = groups.of(np.array([keys[skeleton(t)] for t in (first, later, OTHER)]))
     assert a == b != other
@@ -92,10 +99,10 @@ def test_templates_ingested_before_signatures_were_stored_get_the_same_keys(
     _ingest(
         ctx, request("a1", prompt=REPORT.format("the finance team")), request("a2", prompt=OTHER)
     )
-    stored = _load(ctx).templates
+    stored = _stored(ctx)
     with ctx.engine.begin() as conn:  # a database from before the template_signatures table
         conn.execute(text("DELETE FROM template_signatures"))
-    computed = _load(ctx).templates
+    computed = _stored(ctx)
     assert computed.skeleton == [_texts_by_key(ctx)[k] for k in computed.key.tolist()]
     assert stored.bands is not None and computed.bands is not None
     assert np.array_equal(stored.key, computed.key)
