@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -269,6 +270,8 @@ def groups_from_bands(
 
 #: Candidate pairs verified at a time (their unpacked values: 64 bytes each per side).
 PAIR_CHUNK = 1 << 18
+#: Bands checked at once (threads: NumPy releases the GIL in the sorts and compares).
+BAND_THREADS = 2
 
 
 def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray, np.ndarray]:
@@ -279,8 +282,6 @@ def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray
     there are thousands of skeletons. Each band's candidates are checked before the next
     band's are made: on real prose the content view makes ~10 candidates a template (strangers
     share content words), and only the verified ones (~0.5%) are kept."""
-    src: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    dst: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     n = len(bands)
     # each template's signature as whole 64-bit words: np.take of word rows is ~6x faster
     # than fancy-indexing byte rows; the values are compared byte by byte after the gather
@@ -291,7 +292,8 @@ def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray
     need = int(np.ceil(width * (min_similarity * (1 - _CHANCE) + _CHANCE) - 1e-9))
     index = np.arange(n, dtype=np.uint64)
     low = np.uint64(0xFFFFFFFF)
-    for band in range(bands.shape[1]):
+
+    def one_band(band: int) -> list[tuple[np.ndarray, np.ndarray]]:
         # (key, index) packed into one uint64 and sorted by value: the order of a stable
         # argsort on the key, several times faster (measured 0.04 against 0.23 s at 2.2M)
         packed = (bands[:, band].astype(np.uint64) << np.uint64(32)) | index
@@ -300,11 +302,20 @@ def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray
         key = packed >> np.uint64(32)
         same = np.flatnonzero(key[1:] == key[:-1])
         del packed, key
+        out = []
         for lo in range(0, len(same), PAIR_CHUNK):  # (pairs x values) bytes at a time
             s_c, d_c = order[same[lo : lo + PAIR_CHUNK]], order[same[lo : lo + PAIR_CHUNK] + 1]
             a = np.take(words, s_c, axis=0).view(np.uint8)
             b = np.take(words, d_c, axis=0).view(np.uint8)
             ok = np.count_nonzero(a == b, axis=1) >= need  # not a float mean: 3x faster
-            src.append(s_c[ok])
-            dst.append(d_c[ok])
+            out.append((s_c[ok], d_c[ok]))
+        return out
+
+    # bands are independent and NumPy's sorts, gathers and compares release the GIL: two
+    # threads (this service's machines have two cores) halve the wall time at 12.7M
+    # templates; the pairs are the same whatever the order they come in
+    with ThreadPoolExecutor(max_workers=BAND_THREADS) as pool:
+        found = [p for part in pool.map(one_band, range(bands.shape[1])) for p in part]
+    src = [np.zeros(0, dtype=np.int64), *(s for s, _ in found)]
+    dst = [np.zeros(0, dtype=np.int64), *(d for _, d in found)]
     return np.concatenate(src), np.concatenate(dst)
