@@ -111,7 +111,7 @@ def _igraph(n: int, src: np.ndarray, dst: np.ndarray) -> object:
     pairs = np.ascontiguousarray(np.stack([src, dst], axis=1), dtype=np.int64)
     try:
         return ig.Graph(n=n, edges=pairs.data, directed=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, NotImplementedError):  # 0.11 iterates the buffer
         return ig.Graph(n=n, edges=pairs.tolist(), directed=False)
 
 

@@ -253,7 +253,7 @@ def _read_slices(
         hex_expr = f"encode({column}, 'hex')" if pg else f"hex({column})"
         parts.append(f"{agg}({hex_expr}, ''{order})")
     filtered = f" WHERE {where}" if where else ""
-    expected = int(conn.execute(text(f"SELECT count(*) FROM {table}{filtered}")).scalar_one())
+    expected = _count(conn, f"SELECT count(*) FROM {table}{filtered}")
     cond = f"{where} AND " if where else ""
     select = f"SELECT {', '.join(parts)} FROM {table} WHERE {cond}{key} >= :lo"
     step = 2**64 // ranges
@@ -271,8 +271,8 @@ def _read_slices(
         if len(blob) != n * width:
             raise ValueError(f"{table}: {len(blob)} bytes for {n} rows, not {width} each")
         if at + n > len(ints):  # rows added since the count (an ingest running beside)
-            ints = np.concatenate([ints[:at], np.empty((at + n - len(ints), len(cols)), np.int64)])
-            raw = np.concatenate([raw[:at], np.empty((at + n - len(raw), raw.shape[1]), np.uint8)])
+            ints = np.concatenate([ints[:at], np.empty((n, len(cols)), np.int64)])
+            raw = np.concatenate([raw[:at], np.empty((n, width), np.uint8)])
         ints[at : at + n] = got
         raw[at : at + n] = np.frombuffer(blob, np.uint8).reshape(n, width)
         at += n
@@ -281,6 +281,11 @@ def _read_slices(
         order_ = np.argsort(ints[:, 0], kind="stable")
         ints, raw = ints[order_], raw[order_]
     return ints, raw
+
+
+def _count(conn: Connection, sql: str) -> int:
+    """A count query's answer (its own statement: rows may arrive before the next one)."""
+    return int(conn.execute(text(sql)).scalar_one())
 
 
 def _template_incidence(account: np.ndarray, template: np.ndarray, n: np.ndarray) -> pd.DataFrame:

@@ -94,7 +94,8 @@ def save_run(
             else drop_one_off_templates(s.connection(), one_off_templates, with_text)
         )
         rows = _Rows()
-        # millions of row dicts, none in a cycle: see graph.gc_pause
+        # millions of row dicts, none in a cycle: see graph.gc_pause (the writes run with the
+        # collector back on: a server's request threads share it)
         with paused_gc():
             for c, cid, members, lin in zip(
                 result.clusters, cluster_ids, member_ids, lineage, strict=True
@@ -116,8 +117,8 @@ def save_run(
                     }
                     for a, b, w, fam in c.edges
                 )
-            gone_rows = _number_changes(s, rows, gone)
-            _write(s, rows, gone_rows, run_id, now)
+        gone_rows = _number_changes(s, rows, gone)
+        _write(s, rows, gone_rows, run_id, now)
         counts = {
             **counts,
             **result.counts,

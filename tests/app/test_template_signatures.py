@@ -7,6 +7,7 @@ import collections
 import io
 
 import numpy as np
+import pytest
 from sqlalchemy import text
 
 from app.core.context import Context
@@ -294,4 +295,29 @@ def test_signatures_are_read_whole_and_in_key_order_across_the_key_space(ctx: Co
     assert stored[:, 0].tolist() == keys
     assert stored[:, 1].tolist() == [10 + i for i in range(len(keys))]
     assert stored[:, 2].tolist() == [i % 5 for i in range(len(keys))]
+    assert (read_bands == bands).all()
+
+
+def test_signatures_added_while_they_are_read_are_read_too(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest beside the run can add rows between the loader's count and its slices:
+    the arrays grow and every row comes back once, in key order."""
+    from app.detection import loader
+    from graph.signals.prompts import BANDS, pack_bands
+
+    keys = [-(2**63) + 5, -7, 0, 3, 2**63 - 2, 2**63 - 1]
+    bands = np.arange(len(keys) * 2 * BANDS, dtype=np.uint32).reshape(len(keys), 2 * BANDS)
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO template_signatures (template_key, words, signature, bands) "
+                "VALUES (:k, 9, 0, :b)"
+            ),
+            [{"k": k, "b": b} for k, b in zip(keys, pack_bands(bands), strict=True)],
+        )
+    monkeypatch.setattr(loader, "_count", lambda conn, sql: 3)  # counted before 3 arrived
+    with ctx.engine.connect() as conn:
+        stored, read_bands = loader._read_signatures(conn)
+    assert stored[:, 0].tolist() == keys
     assert (read_bands == bands).all()
