@@ -32,6 +32,7 @@ CONCENTRATION = 0.9  # ...and the holding communities hold nearly all of the val
 MAJORITY = 0.5  # ...counting accounts left on their own only here (see _concentrated)
 ORG_SHARE = 0.5  # a community whose members mostly declare one organisation stays itself
 PIECE_MAX = 3  # a community this small, holding a fleet's device or card, rejoins the fleet
+MIXED_MAX = 8  # a tied fleet member leaves a community this small (see _rejoin_tied)
 #: Values that mark one operator: its templates, devices, cards and keys (not addresses or
 #: names, which strangers share behind a NAT or by chance).
 FLEET_KINDS = (Kind.TEMPLATE, Kind.DEVICE, Kind.CARD, Kind.API_KEY, Kind.PHONE)
@@ -84,11 +85,80 @@ def merge_on_shared_values(
     piece, anchor = _pieces(per, sizes, org_community, min_holders, ties)
     a = np.concatenate([links["c"].to_numpy(), piece])
     b = np.concatenate([first, anchor])
-    if len(a) == 0:
+    comp = np.arange(k)
+    if len(a):
+        graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(k, k))
+        comp = connected_components(graph, directed=False)[1]
+    org_merged = None
+    if org_community is not None:  # a merged community is an organisation's if a part was
+        org_merged = np.zeros(int(comp.max()) + 1, dtype=bool)
+        np.logical_or.at(org_merged, comp, org_community[:k])
+    return _rejoin_tied(comp[labels], account, value, is_hard, org_merged, min_holders)
+
+
+def _rejoin_tied(
+    labels: np.ndarray,
+    account: np.ndarray,
+    value: np.ndarray,
+    hard: np.ndarray,
+    org_community: np.ndarray | None,
+    min_holders: int,
+) -> np.ndarray:
+    """Accounts pulled into small mixed communities rejoin their fleet one by one.
+
+    At 1M accounts a paired-card fleet's card pairs land in communities of 3-8 accounts
+    with strangers behind the same proxy exits: no piece rule applies (not all of a piece
+    holds the fleet's template), and the strangers must stay where they are. A holder of a
+    soft value (a template group) is *tied* when it shares a hard identifier (a card, a
+    device) with another holder of the same value. When one community (the anchor, not a
+    declared organisation) holds the value, the value has ``min_holders`` holders, and the
+    anchor's holders and the tied ones are nearly all of them (``CONCENTRATION``), the tied
+    holders in communities of at most ``MIXED_MAX`` accounts move to the anchor. A public
+    template's users are rarely tied to each other, so it never passes."""
+    soft = ~hard
+    if not soft.any() or not hard.any():
         return labels
-    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(k, k))
-    _, comp = connected_components(graph, directed=False)
-    return comp[labels]
+    rows = pd.DataFrame({"v": value, "a": account}).drop_duplicates()
+    hv = rows[hard[rows.index.to_numpy()]].rename(columns={"v": "h"})
+    sv = rows[soft[rows.index.to_numpy()]]
+    both = sv.merge(hv, on="a")  # (soft value, account, hard value) of accounts holding both
+    both = both[both.groupby(["v", "h"])["a"].transform("size") >= 2]
+    if both.empty:
+        return labels
+    tied = both[["v", "a"]].drop_duplicates()
+    sizes = np.bincount(labels)
+    c = labels[sv["a"].to_numpy()]
+    held = (
+        pd.DataFrame({"v": sv["v"].to_numpy(), "c": c})
+        .groupby(["v", "c"], sort=False)
+        .size()
+        .rename("held")
+        .reset_index()
+    )
+    held["total"] = held.groupby("v")["held"].transform("sum").to_numpy()
+    anchor = held.loc[held.groupby("v")["held"].idxmax()].set_index("v")
+    anchor = anchor[
+        (anchor["held"] >= 2)
+        & (anchor["held"] >= HOLDER_SHARE * sizes[anchor["c"].to_numpy()])
+        & (anchor["total"] >= min_holders)
+    ]
+    if org_community is not None and len(anchor):
+        anchor = anchor[~org_community[anchor["c"].to_numpy()]]
+    tied = tied[tied["v"].isin(anchor.index)]
+    if tied.empty:
+        return labels
+    t_anchor = anchor["c"].reindex(tied["v"]).to_numpy()
+    t_c = labels[tied["a"].to_numpy()]
+    outside = t_c != t_anchor
+    out_n = pd.Series(outside.astype(int)).groupby(tied["v"].to_numpy()).sum()
+    inside = anchor["held"] + out_n.reindex(anchor.index, fill_value=0)
+    fleet = inside[inside >= CONCENTRATION * anchor["total"]].index
+    move = tied["v"].isin(fleet).to_numpy() & outside & (sizes[t_c] <= MIXED_MAX)
+    if not move.any():
+        return labels
+    out = labels.copy()
+    out[tied["a"].to_numpy()[move]] = t_anchor[move]
+    return out
 
 
 def _concentrated(per: pd.DataFrame, sizes: np.ndarray, fleet: pd.DataFrame) -> np.ndarray:

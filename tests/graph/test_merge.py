@@ -102,3 +102,30 @@ def test_a_prompt_mostly_used_by_strangers_does_not_join_two_teams() -> None:
     labels, account, value, hard = _world([8, 8], {TEMPLATE: list(range(56))}, n_alone=40)
     out = _merged(labels, account, value, hard)
     assert out[0] != out[8]
+
+
+def test_card_pairs_pulled_among_strangers_rejoin_their_fleet_and_the_strangers_stay() -> None:
+    """A paired-card fleet at 1M accounts: a core of 20 on the fleet's template, and two
+    pairs (each on its own card, on the template too) that community detection put with
+    three strangers behind the same proxy exit. The pairs rejoin the core; the strangers,
+    who share neither card nor template, stay together."""
+    labels = np.array([0] * 20 + [1, 1, 1, 1, 1] + [2, 2, 2, 2, 2], dtype=np.int64)
+    pairs = {CARD: [20, 21], CARD + 1: [25, 26]}  # 22-24 and 27-29 are the strangers
+    holders = {TEMPLATE: [*range(20), 20, 21, 25, 26]} | pairs
+    account = np.array([a for accts in holders.values() for a in accts], dtype=np.int64)
+    value = np.array([v for v, accts in holders.items() for _ in accts], dtype=np.int64)
+    out = _merged(labels, account, value, value >= DEVICE)
+    assert {out[20], out[21], out[25], out[26]} == {out[0]}
+    assert len({out[0], out[22], out[27]}) == 3 and out[22] == out[23] == out[24]
+
+
+def test_a_household_on_one_card_and_a_popular_template_stays_home() -> None:
+    """Twelve colleagues use a template that thirty strangers also use; a couple sharing a
+    card use it too. The couple is tied, but the colleagues and the couple are not nearly
+    all of the template's users: nobody moves."""
+    labels = np.array([0] * 12 + [1, 1, 1] + list(range(2, 32)), dtype=np.int64)
+    holders = {TEMPLATE: [*range(12), 12, 13, *range(15, 45)], CARD: [12, 13]}
+    account = np.array([a for accts in holders.values() for a in accts], dtype=np.int64)
+    value = np.array([v for v, accts in holders.items() for _ in accts], dtype=np.int64)
+    out = _merged(labels, account, value, value >= DEVICE)
+    assert out[12] == out[13] == out[14] != out[0]
