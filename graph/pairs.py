@@ -168,10 +168,14 @@ def _combine(
     # dropped before the (pairs x families) table is built for the rest.
     bound = np.add.reduceat(val * rule.family_weight[fam], starts) if len(pair) else np.zeros(0)
     hopeful = bound >= rule.min_edge_weight
-    take = np.repeat(hopeful, np.diff(np.r_[starts, len(pair)]))
+    run = np.diff(np.r_[starts, len(pair)])
+    take = np.repeat(hopeful, run)
     pair, val, fam = pair[take], val[take], fam[take]
     del take, starts, bound
-    uniq, inv = np.unique(pair, return_inverse=True)
+    # still sorted: each kept pair's entries are one run (no second sort)
+    run = run[hopeful]
+    inv = np.repeat(np.arange(len(run)), run)
+    uniq = pair[np.cumsum(run) - run]
     del pair
     # timing's burst and co-activity parts add up, then saturate again
     out = np.bincount(inv * N_FAMILIES + fam, weights=val, minlength=len(uniq) * N_FAMILIES)

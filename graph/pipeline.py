@@ -166,9 +166,9 @@ def _clusters(
     # positions lo..hi-1 of every cluster, in cluster order
     starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
     kept = order[starts + np.arange(int(counts.sum()))]
-    fam = np.flatnonzero(intra)[kept]
+    edge_rows = np.flatnonzero(intra)[kept]
     with paused_gc():
-        edges = _edge_lists(src[kept], dst[kept], w[kept], g.family[fam], counts)
+        edges = _edge_lists(src[kept], dst[kept], w[kept], g.family[edge_rows], counts)
         return [
             Cluster(
                 members=table.members[i],
