@@ -18,6 +18,8 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -28,28 +30,52 @@ CHUNK_SHINGLES = 1 << 16  # shingles per block: 64 x 64k x 8 bytes = 32 MiB of p
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (the golden ratio's bits)
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Every text's words, in order, each as a 64-bit hash of its text (pandas' fixed-key
+    SipHash, in C, the same in every process). Split and hashed once per text; each view
+    (all words, or the words left when some are dropped) reads the same arrays."""
+
+    hashes: np.ndarray  # uint64, the texts' words one after another
+    counts: np.ndarray  # int64, words per text
+
+    @staticmethod
+    def of(texts: Sequence[str]) -> Words:
+        split = [t.split() for t in texts]
+        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(texts))
+        flat = np.fromiter(chain.from_iterable(split), dtype=object, count=int(counts.sum()))
+        return Words(pd.util.hash_array(flat), counts)
+
+    def without(self, drop: frozenset[str]) -> Words:
+        """The words not in ``drop``, found by hash (two different words share a 64-bit hash
+        with odds of about 2^-64 a pair)."""
+        if not drop:
+            return self
+        dropped = np.sort(pd.util.hash_array(np.array(sorted(drop), dtype=object)))
+        at = np.searchsorted(dropped, self.hashes).clip(max=len(dropped) - 1)
+        kept = dropped[at] != self.hashes  # a lookup, not np.isin's sort of every word
+        owner = np.repeat(np.arange(len(self.counts)), self.counts)
+        counts = np.bincount(owner[kept], minlength=len(self.counts)).astype(np.int64)
+        return Words(self.hashes[kept], counts)
+
+
 def shingle_hashes(
-    texts: Sequence[str], k: int = SHINGLE_WORDS, drop: frozenset[str] = frozenset()
+    texts: Sequence[str] | Words, k: int = SHINGLE_WORDS, drop: frozenset[str] = frozenset()
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(owner, hash)`` of every ``k``-word shingle of every text, sorted by owner, words in
     ``drop`` left out first. A text of fewer words is one shingle of all of them; a text with
     no words one shingle hashing to 0."""
-    n = len(texts)
-    split = [t.split() for t in texts]
-    counts = np.fromiter((len(ws) for ws in split), dtype=np.int64, count=n)
-    words = pd.Series([w for ws in split for w in ws], dtype=object)
-    if drop:
-        kept = ~words.isin(drop).to_numpy()
-        counts = np.bincount(np.repeat(np.arange(n), counts)[kept], minlength=n).astype(np.int64)
-        words = words[kept]
-    # A word's number is a hash of the word itself (pandas' fixed-key SipHash), not its place
-    # in this batch: signatures computed in different batches and processes (ingest workers,
-    # one batch at a time) must agree for the same text. Kept to WORD_BITS: the numbers were
-    # small integers when they were places in a batch, and grouping's thresholds and the
-    # score weights were tuned on the similarities the multiply-shift permutations give for
-    # small numbers; full 64-bit numbers estimated lower similarities for model rewrites
-    # (a realistic world's burn-and-churn network: min recall 0.91 -> 0.70 in 2 of 3 seeds).
-    ids = pd.util.hash_array(words.to_numpy(dtype=object)) & np.uint64((1 << WORD_BITS) - 1)
+    words = (texts if isinstance(texts, Words) else Words.of(texts)).without(drop)
+    counts = words.counts
+    n = len(counts)
+    # A word's number is a hash of the word itself, not its place in this batch: signatures
+    # computed in different batches and processes (ingest workers, one batch at a time) must
+    # agree for the same text. Kept to WORD_BITS: the numbers were small integers when they
+    # were places in a batch, and grouping's thresholds and the score weights were tuned on
+    # the similarities the multiply-shift permutations give for small numbers; full 64-bit
+    # numbers estimated lower similarities for model rewrites (a realistic world's
+    # burn-and-churn network: min recall 0.91 -> 0.70 in 2 of 3 seeds).
+    ids = words.hashes & np.uint64((1 << WORD_BITS) - 1)
     ids += np.uint64(1)
     starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
     with np.errstate(over="ignore"):
@@ -78,7 +104,7 @@ def shingle_hashes(
 
 
 def signatures(
-    texts: Sequence[str],
+    texts: Sequence[str] | Words,
     *,
     num_perm: int = 64,
     seed: int = 1,
@@ -88,10 +114,10 @@ def signatures(
     """``(len(texts), num_perm)`` uint32 MinHash signatures of ``k``-word shingles (words in
     ``drop`` left out); equal positions estimate the Jaccard similarity of two texts' sets."""
     owner, hashes = shingle_hashes(texts, k, drop)
+    n = len(texts.counts) if isinstance(texts, Words) else len(texts)
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 1 << 63, size=num_perm, dtype=np.uint64) | np.uint64(1)
     b = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)
-    n = len(texts)
     sigs = np.empty((n, num_perm), dtype=np.uint32)
     starts = np.searchsorted(owner, np.arange(n + 1))
     lo = 0

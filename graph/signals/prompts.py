@@ -48,9 +48,7 @@ def skeleton(prompt: str) -> str:
     if "@" in text:
         text = _EMAIL.sub("<email>", text)
     text = _QUOTED.sub("<q>", text)
-    if _may_hold_numbers(text):
-        text = _NUMBERISH.sub("<n>", text)
-    return " ".join(text.split())[:SKELETON_CHARS]
+    return " ".join(_mask_numbers(text).split())[:SKELETON_CHARS]
 
 
 # digits -> "1", a-f -> "2", anything else -> "0" (for ASCII text)
@@ -59,13 +57,33 @@ _NUMBER_MARKS = bytes(
 )
 
 
-def _may_hold_numbers(text: str) -> bool:
-    """False when ``_NUMBERISH`` cannot match: ASCII text with no digit and no run of eight
-    hex letters. Most prompts are like that, and the test costs a tenth of the regex."""
+def _mask_numbers(text: str) -> str:
+    """``_NUMBERISH.sub("<n>", text)``, run only over the stretch of the text that can match.
+
+    In ASCII text a match holds a digit or is a word of eight or more hex letters; one
+    ``translate`` marks those characters, and ``find``/``rfind`` give the first and last. The
+    regex then runs from the space before the first to the space after the last: a space is
+    no word character, so word boundaries there are what they are in the whole text, and no
+    match crosses one. Most prompts hold no number at all (nothing runs), and most that do
+    hold a few in one place (the regex costs ~50 ns a character it reads). Other text runs
+    the regex whole (its digits and word characters then include other scripts').
+    """
     if not text.isascii():
-        return True
+        return _NUMBERISH.sub("<n>", text)
     marks = text.encode("ascii").translate(_NUMBER_MARKS)
-    return b"1" in marks or b"22222222" in marks
+    spans = [
+        (i, marks.rfind(mark) + len(mark))
+        for mark in (b"1", b"22222222")
+        if (i := marks.find(mark)) >= 0
+    ]
+    if not spans:
+        return text
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    start = text.rfind(" ", 0, first) + 1
+    end = text.find(" ", last)
+    if end < 0:
+        end = len(text)
+    return text[:start] + _NUMBERISH.sub("<n>", text[start:end]) + text[end:]
 
 
 _SIGNATURES: dict[str, re.Pattern[str]] = {
@@ -83,13 +101,49 @@ _SIGNATURES: dict[str, re.Pattern[str]] = {
         r"|rate the (answer|response)|on a scale of"
     ),
 }
-# Every alternative of a class's pattern holds one of these words: a class whose words are all
-# absent cannot match, and a substring test costs a fraction of the pattern (this runs once
-# per new template at ingest; on realistic prose 20 -> ~7 us a template).
+# Every alternative of a class's pattern holds one of these phrases: a class whose phrases are
+# all absent cannot match, and substring tests cost a fraction of the pattern (this runs once
+# per new template at ingest). The phrases are as long as the patterns allow: single words
+# ("show", "think", "scale") let half of realistic prose through to the patterns (~8.6 us a
+# template); these let ~1 in 20 through.
 _SIGNATURE_WORDS: dict[str, tuple[str, ...]] = {
-    "reasoning": ("step", "show", "chain", "reason", "explain", "think"),
-    "agentic": ("tool", "function", "observation", "action", "agent"),
-    "grading": ("rubric", "grade", "score", "rate the", "scale"),
+    "reasoning": (
+        "by step",
+        "by-step",
+        "your reasoning",
+        "your work",
+        "your thinking",
+        "of thought",
+        "of-thought",
+        "reason through",
+        "reasoning through",
+        "reason carefully",
+        "reasoning carefully",
+        "think carefully",
+        "think aloud",
+    ),
+    "agentic": (
+        "tool_call",
+        "tool call",
+        "function_call",
+        "function call",
+        "<tool",
+        "json",
+        "observation:",
+        "action input",
+        "agent",
+        "available tools",
+    ),
+    "grading": (
+        "rubric",
+        "grade the",
+        "grade this",
+        "score the",
+        "score this",
+        "rate the answer",
+        "rate the response",
+        "on a scale of",
+    ),
 }
 #: The distillation signature classes a template can carry.
 SIGNATURES: tuple[str, ...] = tuple(_SIGNATURES)
@@ -104,7 +158,7 @@ def signature(skel: str) -> str | None:
     True
     """
     for name, pattern in _SIGNATURES.items():
-        if any(w in skel for w in _SIGNATURE_WORDS[name]) and pattern.search(skel):
+        if any(map(skel.__contains__, _SIGNATURE_WORDS[name])) and pattern.search(skel):
             return name
     return None
 
@@ -147,15 +201,16 @@ def band_keys(skeletons: Sequence[str], *, seed: int = TEMPLATE_SEED) -> np.ndar
     >>> keys.shape, keys.dtype, bool((keys[0] == keys[1]).all()), bool((keys[0] == keys[2]).any())
     ((3, 32), dtype('uint32'), True, False)
     """
-    from graph.signals.minhash import signatures  # here: ingest workers import this module
+    from graph.signals.minhash import Words, signatures  # here: ingest workers import this
 
     n = len(skeletons)
     out = np.empty((n, 2 * BANDS), dtype=np.uint32)
     if n == 0:
         return out
+    words = Words.of(skeletons)  # split and hashed once for both views
     views = (
-        signatures(skeletons, num_perm=NUM_PERM, seed=seed),
-        signatures(skeletons, num_perm=NUM_PERM, seed=seed + 1, k=1, drop=STOPWORDS),
+        signatures(words, num_perm=NUM_PERM, seed=seed),
+        signatures(words, num_perm=NUM_PERM, seed=seed + 1, k=1, drop=STOPWORDS),
     )
     for v, sig in enumerate(views):
         low = np.ascontiguousarray(sig.astype(np.uint8))  # (n, NUM_PERM), band by band

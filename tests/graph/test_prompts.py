@@ -73,13 +73,36 @@ def test_the_word_guard_never_changes_a_signature() -> None:
                 "of",
                 "on a scale of",
                 "you are an agent",
+                "you are an autonomous agent",
                 "think aloud",
+                "step-by",
+                "-step",
+                "show all of your",
+                "work",
+                "reasoning",
+                "thinking",
+                "chain-of thought",
+                "reason",
+                "through",
+                "carefully",
+                "explain your",
+                "tool_call",
+                "function call",
+                "<tool",
+                "observation:",
+                "action input",
+                "available tools",
+                "score this",
+                "following",
+                "answer",
+                "rate the response",
                 "x",
             ]
         ),
         max_size=8,
     )
 )
+@settings(max_examples=2000, deadline=None)
 def test_the_word_guard_agrees_with_the_patterns_on_phrase_mixes(words: list[str]) -> None:
     skel = " ".join(words)
     assert signature(skel) == _signature_by_patterns(skel)
@@ -147,6 +170,34 @@ def test_skeleton_shortcuts_change_nothing(prompt: str) -> None:
     assert skeleton(prompt) == reference_skeleton(prompt)
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="abcdefxyz0129 \t\n_.-'", max_size=120))
+def test_number_mask_reads_only_the_stretch_that_can_match(text: str) -> None:
+    # ASCII text: the regex runs between the spaces around the first and last candidate
+    assert prompts._mask_numbers(text) == prompts._NUMBERISH.sub("<n>", text)
+
+
 def test_skeleton_masks_long_hex_words_without_digits() -> None:
     assert skeleton("commit deadbeefcafe is fine") == "commit <n> is fine"
     assert skeleton("the defaced wall") == "the defaced wall"  # 7 hex letters: a word
+
+
+def test_band_keys_stay_what_earlier_versions_stored() -> None:
+    """Stored band keys are compared with keys computed by later versions (a template ingested
+    last month must group with one ingested today): the computation may get faster, never
+    different. The digest is of the keys the shipped code of 2026-12-07 (319fdaf) gives."""
+    import hashlib
+
+    from graph.signals.prompts import band_keys
+
+    texts = [
+        'Summarise the text "abc" in 50 words please',
+        "You are an autonomous agent. Available tools: search, calc. Think step by step.",
+        "the of and",
+        "",
+        "write a poem about the sea and the sky at night",
+        "Grade this answer on a scale of 1 to 10 using the rubric below",
+    ]
+    keys = band_keys([skeleton(t) for t in texts])
+    digest = hashlib.sha256(keys.tobytes()).hexdigest()
+    assert digest == "73548c527e5ffe61b05d76c9d20cb14890957659c4c82856d39774b1273542d0"
