@@ -13,8 +13,8 @@ from app.auth.ratelimit import RateLimiter
 from app.cache.middleware import CachedResponses
 from app.cache.store import ResponseCache
 from app.cache.version import VersionReader
-from app.core import errors
 from app.core.context import Context, default_context
+from app.web import problems
 from app.web.nul_guard import NulGuard
 from app.web.observability import AccessLog, configure_logging
 
@@ -51,8 +51,8 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
     app.state.export_limiter = RateLimiter(
         settings.export_rate_per_minute, settings.export_rate_per_minute
     )
-    errors.install(app)
-    errors.add_openapi_schema(app)
+    problems.install(app)
+    problems.add_openapi_schema(app)
     app.add_middleware(CachedResponses, state=app.state)  # inside AccessLog: logged
     app.add_middleware(NulGuard)  # inside AccessLog: logged
     app.add_middleware(AccessLog)

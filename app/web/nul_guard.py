@@ -11,7 +11,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.errors import problem_response
+from app.web.problems import problem_response
 
 
 class NulGuard:

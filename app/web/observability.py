@@ -21,7 +21,8 @@ import orjson
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import describe, problem_response
+from app.core.errors import describe
+from app.web.problems import problem_response
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
@@ -12,6 +13,7 @@ from sqlalchemy import inspect
 
 from app.cli import main
 from app.core.db import (
+    SCHEMA_HEAD,
     SQLITE_PAGE_SIZE,
     SchemaError,
     check_schema,
@@ -33,6 +35,23 @@ def test_models_and_migrations_agree(db_url: str) -> None:
     assert diff == []
 
 
+def _revision_before_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from app.core.db import alembic_config
+
+    down = (
+        ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("head").down_revision
+    )
+    assert isinstance(down, str)
+    return down
+
+
+def test_the_schema_head_constant_is_the_newest_migration() -> None:
+    # the schema check reads the constant, not alembic: a new migration must update it
+    assert head_revision() == SCHEMA_HEAD
+
+
 def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     engine = make_engine(empty_db_url)
     upgrade(engine)
@@ -40,6 +59,12 @@ def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
     assert {"accounts", "payment_methods", "observations", "clusters", "audit_log"} <= tables
     downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    with pytest.raises(SchemaError, match="has no hydrascope schema"):
+        check_schema(engine)
+    before = _revision_before_head()
+    upgrade(engine, before)
+    with pytest.raises(SchemaError, match=f"is at revision {before}; this version needs"):
+        check_schema(engine)
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) == tables
     check_schema(engine)
