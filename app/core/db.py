@@ -5,11 +5,13 @@ The caller that opens a session owns its transaction: services flush, they never
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,6 +55,19 @@ def _begin_before_savepoint(conn: Any, _name: str) -> None:
     dbapi = conn.connection.driver_connection
     if dbapi is not None and not dbapi.in_transaction:
         dbapi.execute("BEGIN")
+
+
+#: SQLite >= 3.38 has JSON built in: a statement reading one JSON array of integer keys
+#: (``INSERT ... SELECT value FROM json_each(?)``) stores them for ~0.35-2.4 us a key
+#: against ~0.75-3.4 us through ``executemany`` (2M sorted keys into a temporary table:
+#: 0.68 against 1.49 s; 1M random keys into request_keys: 2.4 against 3.4 us a key).
+SQLITE_HAS_JSON = sqlite3.sqlite_version_info >= (3, 38)
+
+
+def json_key_arrays(keys: np.ndarray, size: int = 50_000) -> Iterator[str]:
+    """``keys`` (int64) as JSON arrays of at most ``size``, for ``json_each``."""
+    for start in range(0, len(keys), size):
+        yield orjson.dumps(keys[start : start + size].tolist()).decode()
 
 
 def _json_dumps(obj: Any) -> str:

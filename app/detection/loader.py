@@ -237,8 +237,11 @@ def _read_slices(
     evenly over int64) into a text of integers and one of hex, and NumPy parses them:
     Python handles two strings a slice, not a tuple a row (2.19M template signatures:
     3.4 s against 6.1 s through the driver's rows, measured on a loaded machine). ``key``
-    leads an index, so each slice is one range scan. The arrays are allocated once from a
-    count and filled slice by slice (12.7M signatures: 1.6 GB once, not three copies)."""
+    leads an index, so each slice is one range scan. With a binary column the arrays are
+    allocated once from a count and filled slice by slice (12.7M signatures: 1.6 GB once,
+    not three copies); integers alone are gathered and joined at the end, without the count
+    (counting the template keys of observed_values reads every skeleton text once more:
+    0.6 s of a 100k-account run)."""
     pg = conn.dialect.name == "postgresql"
     cols = (key, *columns)
     cast = (lambda c: f"CAST({c} AS TEXT)") if pg else (lambda c: c)
@@ -253,7 +256,7 @@ def _read_slices(
         hex_expr = f"encode({column}, 'hex')" if pg else f"hex({column})"
         parts.append(f"{agg}({hex_expr}, ''{order})")
     filtered = f" WHERE {where}" if where else ""
-    expected = _count(conn, f"SELECT count(*) FROM {table}{filtered}")
+    expected = _count(conn, f"SELECT count(*) FROM {table}{filtered}") if width else 0
     cond = f"{where} AND " if where else ""
     select = f"SELECT {', '.join(parts)} FROM {table} WHERE {cond}{key} >= :lo"
     step = 2**64 // ranges
@@ -270,9 +273,10 @@ def _read_slices(
         blob = bytes.fromhex(text_hex[0]) if text_hex else b""
         if len(blob) != n * width:
             raise ValueError(f"{table}: {len(blob)} bytes for {n} rows, not {width} each")
-        if at + n > len(ints):  # rows added since the count (an ingest running beside)
-            ints = np.concatenate([ints[:at], np.empty((n, len(cols)), np.int64)])
-            raw = np.concatenate([raw[:at], np.empty((n, width), np.uint8)])
+        if at + n > len(ints):  # rows added since the count (an ingest beside), or no count
+            room = n if width else max(n, len(ints))  # integers alone: doubling, amortised
+            ints = np.concatenate([ints[:at], np.empty((room, len(cols)), np.int64)])
+            raw = np.concatenate([raw[:at], np.empty((room, width), np.uint8)])
         ints[at : at + n] = got
         raw[at : at + n] = np.frombuffer(blob, np.uint8).reshape(n, width)
         at += n
@@ -289,12 +293,23 @@ def _count(conn: Connection, sql: str) -> int:
 
 
 def _template_incidence(account: np.ndarray, template: np.ndarray, n: np.ndarray) -> pd.DataFrame:
-    """Requests per (account, template), summed from the activity windows."""
+    """Requests per (account, template), summed from the activity windows, in order of first
+    appearance. Two hash factorizations and a bincount: template keys to codes, then
+    (account, code) as one integer (0.6 s for 3.5M activity rows against 1.0 s for pandas'
+    two-key groupby)."""
     m = template != 0
-    frame = pd.DataFrame({"a": account[m], "key": template[m], "n": n[m]})
-    out = frame.groupby(["a", "key"], sort=False)["n"].sum().reset_index()
-    out["kind"] = np.int16(Kind.TEMPLATE)
-    return out[["a", "kind", "key", "n"]]
+    account, template, n = account[m], template[m], n[m]
+    codes, keys = pd.factorize(template)
+    width = max(len(keys), 1)
+    pair, first = pd.factorize(account.astype(np.int64) * width + codes)
+    return pd.DataFrame(
+        {
+            "a": (first // width).astype(account.dtype),
+            "kind": np.full(len(first), Kind.TEMPLATE, dtype=np.int16),
+            "key": keys[first % width].astype(np.int64),
+            "n": np.bincount(pair, weights=n, minlength=len(first)).astype(np.int64),
+        }
+    )
 
 
 def _read(conn: Connection, sql: str) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
+from app.core.db import SQLITE_HAS_JSON, json_key_arrays
 from graph.types import Kind
 
 #: On SQLite, rewrite the tables instead of deleting from them when the doomed templates are
@@ -73,7 +74,11 @@ def _fill_keys(conn: Connection, keys: np.ndarray) -> None:
         else:
             cur.execute(f"DROP TABLE IF EXISTS temp.{_KEYS}")
             cur.execute(f"CREATE TEMP TABLE {_KEYS} (key INTEGER PRIMARY KEY)")
-            cur.executemany(f"INSERT INTO {_KEYS} VALUES (?)", ((k,) for k in keys.tolist()))
+            if SQLITE_HAS_JSON:  # 2M keys: 0.7 s against 1.5 s row by row
+                for part in json_key_arrays(keys, 1 << 16):
+                    cur.execute(f"INSERT INTO {_KEYS} SELECT value FROM json_each(?)", (part,))
+            else:
+                cur.executemany(f"INSERT INTO {_KEYS} VALUES (?)", ((k,) for k in keys.tolist()))
     finally:
         cur.close()
 

@@ -321,3 +321,42 @@ def test_signatures_added_while_they_are_read_are_read_too(
         stored, read_bands = loader._read_signatures(conn)
     assert stored[:, 0].tolist() == keys
     assert (read_bands == bands).all()
+
+
+def test_template_text_keys_are_read_whole_without_a_count(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Integer-only reads (the keys of templates that still have a text) are gathered slice
+    by slice without counting the table first: keys across the whole key space, more than
+    one slice's worth in some, all come back once and in order, and other kinds' values stay
+    out."""
+    from app.detection import loader
+
+    step = 2**64 // 64
+    keys = sorted(
+        {
+            -(2**63),
+            -1,
+            0,
+            1,
+            2**63 - 1,
+            *(-(2**63) + i * step + j for i in (1, 2, 63) for j in (-1, 0, 1)),
+        }
+        | {-(2**63) + 5 * step + j for j in range(40)}
+    )
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO observed_values (kind, value_key, value) VALUES (:k, :v, 'x')"),
+            [{"k": int(Kind.TEMPLATE), "v": k} for k in keys[::-1]]
+            + [{"k": int(Kind.IP), "v": k} for k in (3, 4)],
+        )
+
+    def no_count(conn: object, sql: str) -> int:
+        raise AssertionError(f"counted: {sql}")
+
+    monkeypatch.setattr(loader, "_count", no_count)
+    with ctx.engine.connect() as conn:
+        got = loader._read_slices(
+            conn, "observed_values", "value_key", where=f"kind = {int(Kind.TEMPLATE)}"
+        )[0][:, 0]
+    assert got.tolist() == keys
