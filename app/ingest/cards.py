@@ -171,12 +171,29 @@ def _unescape_whitespace(blob: bytes) -> bytes:
     return blob.replace(b"\\t", b"  ").replace(b"\\n", b"  ").replace(b"\\r", b"  ")
 
 
+# The run marks of the unescaped blob without unescaping it: a backslash becomes "X" and the
+# letters t, n and r "Y", so the escapes are the only "XY" pairs; one replace makes them
+# separators ("11") and a second table the rest of the X and Y "0". Three replaces of the
+# whole block cost more than the rest of the scan (7% of an ingest worker on prose).
+_ESCAPE_TABLE = bytes(
+    88 if b == 92 else 89 if chr(b) in "tnr" else _RUN_TABLE[b] for b in range(256)
+)
+_UNMARK_TABLE = bytes(48 if b in (88, 89) else b for b in range(256))
+
+
+def _run_marks(blob: bytes) -> bytes:
+    """``_unescape_whitespace(blob).translate(_RUN_TABLE)``, with one replace."""
+    if b"\\" not in blob:
+        return blob.translate(_RUN_TABLE)
+    return blob.translate(_ESCAPE_TABLE).replace(b"XY", b"11").translate(_UNMARK_TABLE)
+
+
 def blob_pan_offsets(blob: bytes) -> list[int]:
     """Byte offsets in ``blob`` where a card number written in ASCII starts."""
-    scan = _unescape_whitespace(blob)
-    marks = scan.translate(_RUN_TABLE)
+    marks = _run_marks(blob)
     runs: set[int] = set()  # starts of maximal digit-and-separator runs worth a look
-    digits = scan.translate(_DIGIT_TABLE)
+    # an escape's two bytes are no digits, as the two spaces they stand for are not
+    digits = blob.translate(_DIGIT_TABLE)
     for found, need in ((digits, _RUN_13), (marks, _RUN_16)):
         pos = found.find(need)
         while pos >= 0:
@@ -187,7 +204,7 @@ def blob_pan_offsets(blob: bytes) -> list[int]:
     out: list[int] = []
     for start in sorted(runs):
         stop = _RUN_END.search(marks, start)
-        segment = scan[start : stop.start() if stop else len(scan)]
+        segment = _unescape_whitespace(blob[start : stop.start() if stop else len(blob)])
         out.extend(start + off for off in _candidate_pans(segment))
     return out
 

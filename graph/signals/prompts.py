@@ -240,13 +240,37 @@ def signature_codes(skeletons: Sequence[str]) -> np.ndarray:
     """:func:`signature` of each skeleton as a code: 0 for none, ``1 + i`` for
     ``SIGNATURES[i]``.
 
+    The word guard runs once over the batch: each phrase is looked for in the skeletons
+    joined by newlines (no phrase holds one, so a match lies within one skeleton), and only
+    the skeletons holding a phrase go through :func:`signature` (3.3 against 6.1 us a
+    realistic template, one skeleton at a time).
+
     >>> signature_codes(["think step by step", "hello there"]).tolist()
     [1, 0]
     """
     code = {name: i + 1 for i, name in enumerate(SIGNATURES)}
-    return np.fromiter(
-        (code.get(signature(s) or "", 0) for s in skeletons), dtype=np.int16, count=len(skeletons)
-    )
+    out = np.zeros(len(skeletons), dtype=np.int16)
+    for lo in range(0, len(skeletons), FEATURE_CHUNK):
+        part = skeletons[lo : lo + FEATURE_CHUNK]
+        for i in _holding_a_phrase(part).tolist():
+            out[lo + i] = code.get(signature(part[i]) or "", 0)
+    return out
+
+
+def _holding_a_phrase(texts: Sequence[str]) -> np.ndarray:
+    """Indexes of the texts that hold one of the word guard's phrases."""
+    joined = "\n".join(texts)
+    ends = np.cumsum([len(t) + 1 for t in texts])
+    found: list[int] = []
+    for phrase in _GUARD_PHRASES:
+        at = joined.find(phrase)
+        while at >= 0:
+            found.append(at)
+            at = joined.find(phrase, at + 1)
+    return np.unique(np.searchsorted(ends, found, side="right"))
+
+
+_GUARD_PHRASES = tuple(dict.fromkeys(p for ps in _SIGNATURE_WORDS.values() for p in ps))
 
 
 #: Skeletons hashed at a time: the per-word arrays of a block of unique prompts (~2M words)

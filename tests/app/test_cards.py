@@ -28,11 +28,12 @@ PIECES = st.sampled_from(
     [
         *(b"4111", b"1111", b" ", b"-", b"0", b"7", b'"', b"a", b"\n", b"2026-01-05", b"  "),
         *(b"5", b".", b"/", b",", b"_", b"\\t", b"378282", b"246310005", b" - "),
+        *(b"\\n", b"\\r", b"\\", b"n", b"t", b"X", b"Y", b"\\\\n"),
     ]
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(PIECES, max_size=40).map(b"".join))
 def test_fast_scan_matches_the_pattern(blob: bytes) -> None:
     assert blob_pan_offsets(blob) == reference_offsets(blob)

@@ -108,6 +108,26 @@ def test_the_word_guard_agrees_with_the_patterns_on_phrase_mixes(words: list[str
     assert signature(skel) == _signature_by_patterns(skel)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["think", "aloud", "step by", "step", "json", "agent", "rubric", "x"]),
+            max_size=4,
+        ).map(" ".join),
+        max_size=12,
+    ),
+    st.sampled_from([" ", "\n"]),
+)
+def test_signature_codes_of_a_batch_are_each_skeletons_own(texts: list[str], sep: str) -> None:
+    """The batched word guard finds phrases in the joined batch: a phrase never spans two
+    texts, and a text holding a newline itself is still read whole."""
+    texts = [t.replace(" ", sep, 1) for t in texts]
+    code = {name: i + 1 for i, name in enumerate(prompts.SIGNATURES)}
+    want = [code.get(_signature_by_patterns(t) or "", 0) for t in texts]
+    assert prompts.signature_codes(texts).tolist() == want
+
+
 def test_many_operators_templates_do_not_chain_into_one_group() -> None:
     """300 operators writing the same genre of prompt (as at 1M accounts): paraphrases of one
     operator's template stay together, different operators' templates do not chain."""
