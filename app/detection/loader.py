@@ -239,7 +239,7 @@ def _read_slices(
     3.4 s against 6.1 s through the driver's rows, measured on a loaded machine). ``key``
     leads an index, so each slice is one range scan. With a binary column the arrays are
     allocated once from a count and filled slice by slice (12.7M signatures: 1.6 GB once,
-    not three copies); integers alone are gathered and joined at the end, without the count
+    not three copies); integers alone grow by doubling as slices arrive, without the count
     (counting the template keys of observed_values reads every skeleton text once more:
     0.6 s of a 100k-account run)."""
     pg = conn.dialect.name == "postgresql"

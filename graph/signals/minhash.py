@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -30,7 +31,7 @@ CHUNK_SHINGLES = 1 << 16  # shingles per block: 64 x 64k x 8 bytes = 32 MiB of p
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (the golden ratio's bits)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Words:
     """Every text's words, in order, each as a 64-bit hash of its text (pandas' fixed-key
     SipHash, in C, the same in every process). Split and hashed once per text; each view
@@ -38,6 +39,9 @@ class Words:
 
     hashes: np.ndarray  # uint64, the texts' words one after another
     counts: np.ndarray  # int64, words per text
+
+    def __len__(self) -> int:
+        return len(self.counts)
 
     @staticmethod
     def of(texts: Sequence[str]) -> Words:
@@ -51,12 +55,17 @@ class Words:
         with odds of about 2^-64 a pair)."""
         if not drop:
             return self
-        dropped = np.sort(pd.util.hash_array(np.array(sorted(drop), dtype=object)))
+        dropped = _sorted_hashes(drop)
         at = np.searchsorted(dropped, self.hashes).clip(max=len(dropped) - 1)
-        kept = dropped[at] != self.hashes  # a lookup, not np.isin's sort of every word
+        kept = dropped[at] != self.hashes  # binary search in the few dropped words' hashes
         owner = np.repeat(np.arange(len(self.counts)), self.counts)
         counts = np.bincount(owner[kept], minlength=len(self.counts)).astype(np.int64)
         return Words(self.hashes[kept], counts)
+
+
+@lru_cache(maxsize=8)
+def _sorted_hashes(words: frozenset[str]) -> np.ndarray:
+    return np.sort(pd.util.hash_array(np.array(sorted(words), dtype=object)))
 
 
 def shingle_hashes(
@@ -114,7 +123,7 @@ def signatures(
     """``(len(texts), num_perm)`` uint32 MinHash signatures of ``k``-word shingles (words in
     ``drop`` left out); equal positions estimate the Jaccard similarity of two texts' sets."""
     owner, hashes = shingle_hashes(texts, k, drop)
-    n = len(texts.counts) if isinstance(texts, Words) else len(texts)
+    n = len(texts)
     rng = np.random.default_rng(seed)
     a = rng.integers(1, 1 << 63, size=num_perm, dtype=np.uint64) | np.uint64(1)
     b = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)

@@ -123,16 +123,12 @@ _SIGNATURE_WORDS: dict[str, tuple[str, ...]] = {
         "think aloud",
     ),
     "agentic": (
-        "tool_call",
-        "tool call",
+        "tool",  # tool_call, tool call, <tool, available tools, and "tools ... json"
         "function_call",
         "function call",
-        "<tool",
-        "json",
         "observation:",
         "action input",
         "agent",
-        "available tools",
     ),
     "grading": (
         "rubric",
@@ -265,9 +261,10 @@ def _holding_a_phrase(texts: Sequence[str]) -> np.ndarray:
     for phrase in _GUARD_PHRASES:
         at = joined.find(phrase)
         while at >= 0:
-            found.append(at)
-            at = joined.find(phrase, at + 1)
-    return np.unique(np.searchsorted(ends, found, side="right"))
+            i = int(np.searchsorted(ends, at, side="right"))
+            found.append(i)
+            at = joined.find(phrase, int(ends[i]))  # the next text: one hit a text is enough
+    return np.unique(np.asarray(found, dtype=np.int64))
 
 
 _GUARD_PHRASES = tuple(dict.fromkeys(p for ps in _SIGNATURE_WORDS.values() for p in ps))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,3 +222,16 @@ def test_band_keys_stay_what_earlier_versions_stored() -> None:
     keys = band_keys([skeleton(t) for t in texts])
     digest = hashlib.sha256(keys.tobytes()).hexdigest()
     assert digest == "73548c527e5ffe61b05d76c9d20cb14890957659c4c82856d39774b1273542d0"
+
+
+@pytest.mark.parametrize("name", sorted(prompts._SIGNATURES))
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_every_text_a_signature_pattern_matches_holds_one_of_its_phrases(
+    name: str, data: st.DataObject
+) -> None:
+    """The word guard is a necessary condition: any text the class's pattern finds a match
+    in (drawn from the pattern itself, with text around it) holds one of its phrases."""
+    pattern = prompts._SIGNATURES[name]
+    text = data.draw(st.from_regex(pattern))
+    assert any(p in text for p in prompts._SIGNATURE_WORDS[name]), text
