@@ -18,8 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from graph.signals.minhash import Words
 
 SKELETON_CHARS = 240
 PROMPT_CHARS = 1000  # templates show in the opening; long pasted documents are not read
@@ -197,13 +201,19 @@ def band_keys(skeletons: Sequence[str], *, seed: int = TEMPLATE_SEED) -> np.ndar
     >>> keys.shape, keys.dtype, bool((keys[0] == keys[1]).all()), bool((keys[0] == keys[2]).any())
     ((3, 32), dtype('uint32'), True, False)
     """
-    from graph.signals.minhash import Words, signatures  # here: ingest workers import this
+    from graph.signals.minhash import Words  # here: ingest workers import this module
 
-    n = len(skeletons)
+    return _band_keys(Words.of(skeletons), seed)
+
+
+def _band_keys(words: Words, seed: int) -> np.ndarray:
+    """:func:`band_keys` of texts already split and hashed (once, for both views)."""
+    from graph.signals.minhash import signatures
+
+    n = len(words)
     out = np.empty((n, 2 * BANDS), dtype=np.uint32)
     if n == 0:
         return out
-    words = Words.of(skeletons)  # split and hashed once for both views
     views = (
         signatures(words, num_perm=NUM_PERM, seed=seed),
         signatures(words, num_perm=NUM_PERM, seed=seed + 1, k=1, drop=STOPWORDS),
@@ -282,12 +292,14 @@ def grouping_features(
     and :func:`signature_codes`, the band keys computed ``FEATURE_CHUNK`` skeletons at a
     time (the keys of a skeleton do not depend on its neighbours). Ingest stores these;
     detection computes them for templates that have none stored."""
-    parts = range(0, len(skeletons), FEATURE_CHUNK)
-    bands = np.concatenate(
-        [band_keys(skeletons[i : i + FEATURE_CHUNK], seed=seed) for i in parts]
-        or [band_keys([], seed=seed)]
-    )
-    return bands, word_counts(skeletons), signature_codes(skeletons)
+    from graph.signals.minhash import Words
+
+    bands, counts = [band_keys([], seed=seed)], [np.zeros(0, dtype=np.int32)]
+    for i in range(0, len(skeletons), FEATURE_CHUNK):
+        words = Words.of(skeletons[i : i + FEATURE_CHUNK])  # split once: keys and word counts
+        bands.append(_band_keys(words, seed))
+        counts.append(words.counts.astype(np.int32))
+    return np.concatenate(bands), np.concatenate(counts), signature_codes(skeletons)
 
 
 def template_groups(
