@@ -10,14 +10,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin hydrascope
 
 WORKDIR /srv/hydrascope
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml setup.py README.md alembic.ini ./
 COPY app ./app
 COPY graph ./graph
 COPY worlds ./worlds
 COPY migrations ./migrations
 # editable: the migrations stay beside the code, where `hydrascope db upgrade` finds them;
-# the source is owned by root and read-only for the service user
-RUN pip install --editable . && python -c "import app, graph, worlds"
+# the source is owned by root and read-only for the service user. gcc is there only while
+# pip builds graph/signals/_kernels.c (ingest's compiled skeleton and MinHash), then removed.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install --editable . \
+    && python -c "import app, graph, worlds; from graph.signals import _kernels" \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 USER hydrascope
 EXPOSE 8000

@@ -19,7 +19,7 @@ from app.core.hashing import Hasher, content_key, content_keys
 from app.ingest.grouping import Columns, Groups, rank_within, sort_by, with_account_ids
 from app.ingest.validate import RecordError
 from graph.signals.network import parse_ip
-from graph.signals.prompts import grouping_features, skeleton
+from graph.signals.prompts import grouping_features, skeletons
 from graph.types import Kind
 
 # Per-account observations. Templates are not among them: the activity rows already count
@@ -152,8 +152,8 @@ class RequestReducer:
             ip_keys = [k or (0, 0) for k in ip_keys]
         if n:
             ip[:], rng[:] = zip(*ip_keys, strict=True)
-        skeletons = [skeleton(p) if p else None for p in prompts]
-        tmpl = _cached_keys(self._templates, skeletons, Kind.TEMPLATE, _template_key, new)
+        skels = skeletons(prompts)
+        tmpl = _cached_keys(self._templates, skels, Kind.TEMPLATE, _template_key, new)
         ua = self._text_keys(Kind.USER_AGENT, [r.get("user_agent") for r in records], new)
         api = self._text_keys(Kind.API_KEY, [r.get("api_key_id") for r in records], new)
         model = self._text_keys(Kind.MODEL, [r.get("model") for r in records], new)

@@ -29,6 +29,9 @@ SHINGLE_WORDS = 4
 WORD_BITS = 20  # word numbers: distinct words collide ~n^2 / 2^21 times (5,000 at 100k words)
 CHUNK_SHINGLES = 1 << 16  # shingles per block: 64 x 64k x 8 bytes = 32 MiB of products
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (the golden ratio's bits)
+#: The key of pandas' SipHash (``pandas.core.util.hashing``'s default): the compiled word
+#: hash (graph/signals/_kernels.c) uses it to give the same numbers.
+PANDAS_HASH_KEY = b"0123456789123456"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -55,7 +58,7 @@ class Words:
         with odds of about 2^-64 a pair)."""
         if not drop:
             return self
-        dropped = _sorted_hashes(drop)
+        dropped = sorted_hashes(drop)
         at = np.searchsorted(dropped, self.hashes).clip(max=len(dropped) - 1)
         kept = dropped[at] != self.hashes  # binary search in the few dropped words' hashes
         owner = np.repeat(np.arange(len(self.counts)), self.counts)
@@ -64,8 +67,19 @@ class Words:
 
 
 @lru_cache(maxsize=8)
-def _sorted_hashes(words: frozenset[str]) -> np.ndarray:
+def sorted_hashes(words: frozenset[str]) -> np.ndarray:
+    """The words' hashes (as :class:`Words` numbers them), sorted."""
     return np.sort(pd.util.hash_array(np.array(sorted(words), dtype=object)))
+
+
+@lru_cache(maxsize=8)
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The multiply-shift permutations ``(a, b)`` of :func:`signatures` (``a`` odd)."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 1 << 63, size=num_perm, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)
+    a.flags.writeable = b.flags.writeable = False
+    return a, b
 
 
 def shingle_hashes(
@@ -124,9 +138,7 @@ def signatures(
     ``drop`` left out); equal positions estimate the Jaccard similarity of two texts' sets."""
     owner, hashes = shingle_hashes(texts, k, drop)
     n = len(texts)
-    rng = np.random.default_rng(seed)
-    a = rng.integers(1, 1 << 63, size=num_perm, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)
+    a, b = permutations(num_perm, seed)
     sigs = np.empty((n, num_perm), dtype=np.uint32)
     starts = np.searchsorted(owner, np.arange(n + 1))
     lo = 0

@@ -203,13 +203,22 @@ def test_skeleton_masks_long_hex_words_without_digits() -> None:
     assert skeleton("the defaced wall") == "the defaced wall"  # 7 hex letters: a word
 
 
-def test_band_keys_stay_what_earlier_versions_stored() -> None:
+@pytest.mark.parametrize("path", ["compiled", "python"])
+def test_band_keys_stay_what_earlier_versions_stored(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Stored band keys are compared with keys computed by later versions (a template ingested
     last month must group with one ingested today): the computation may get faster, never
-    different. The digest is of the keys the shipped code of 2026-12-07 (319fdaf) gives."""
+    different, and the compiled path (graph/signals/_kernels.c) gives what Python gives. The
+    digest is of the keys the shipped code of 2026-12-07 (319fdaf) gives."""
     import hashlib
 
     from graph.signals.prompts import band_keys
+
+    if path == "python":
+        monkeypatch.setattr(prompts, "_kernels", None)
+    elif prompts._kernels is None:
+        pytest.skip("graph.signals._kernels was not built (no C compiler at install)")
 
     texts = [
         'Summarise the text "abc" in 50 words please',
