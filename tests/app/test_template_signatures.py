@@ -168,7 +168,13 @@ def test_a_one_off_template_loses_its_text_but_still_links_a_later_near_duplicat
     assert skeleton(later) in _template_texts(ctx)
 
 
-def test_prompt_samples_are_bounded_per_account(ctx: Context) -> None:
+@pytest.mark.parametrize("json_each", [True, False], ids=["json_each", "in_list"])
+def test_prompt_samples_are_bounded_per_account(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch, json_each: bool
+) -> None:
+    # the stored samples are counted per template and account with json_each (SQLite 3.38+)
+    # or an IN list (PostgreSQL, older SQLite)
+    monkeypatch.setattr("app.ingest.repository.SQLITE_HAS_JSON", json_each)
     cap = 4
     ctx.settings = ctx.settings.model_copy(update={"prompt_samples_per_account": cap})
     recs = [
