@@ -1,9 +1,11 @@
-"""The one compiled part of hydrascope: graph/signals/_kernels.c (template skeletons and
-MinHash band keys, ~5x faster than the NumPy path on realistic prompts; see
-docs/performance.md). Everything else is in pyproject.toml.
+"""hydrascope's compiled parts, both on ingest's per-byte and per-prompt paths (see
+docs/performance.md); everything else is in pyproject.toml:
 
-The extension is optional: where no C compiler is found the install still succeeds and
-graph.signals.prompts uses its pure-Python path, which gives the same results.
+- graph/signals/_kernels.c: template skeletons and MinHash band keys (graph.signals.prompts);
+- app/ingest/_cardscan.c: the byte scan for card numbers (app.ingest.cards).
+
+Both are optional: where no C compiler is found the install still succeeds and the modules
+use their Python paths, which give the same results (tests compare the two).
 """
 
 from setuptools import Extension, setup
@@ -15,6 +17,12 @@ setup(
             sources=["graph/signals/_kernels.c"],
             extra_compile_args=["-O3"],
             optional=True,
-        )
+        ),
+        Extension(
+            "app.ingest._cardscan",
+            sources=["app/ingest/_cardscan.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -628,11 +628,114 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- phrase guard */
+
+#define MAX_PHRASES 64
+
+PyDoc_STRVAR(phrase_hits_doc,
+             "phrase_hits(texts, phrases) -> list of int\n\n"
+             "The indexes, in order, of the texts that hold one of phrases (at most 64 ASCII\n"
+             "strings) as a substring.");
+
+static PyObject *phrase_hits(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *texts, *phrases;
+    if (!PyArg_ParseTuple(args, "OO:phrase_hits", &texts, &phrases))
+        return NULL;
+    PyObject *pseq = PySequence_Fast(phrases, "phrases must be a sequence");
+    if (pseq == NULL)
+        return NULL;
+    PyObject *seq = NULL, *out = NULL;
+    uint64_t *pairs = NULL; /* phrases (of 2+ characters) by their first two bytes */
+    uint64_t singles[256] = {0};
+    const char *text_of[MAX_PHRASES];
+    Py_ssize_t len_of[MAX_PHRASES];
+    Py_ssize_t np = PySequence_Fast_GET_SIZE(pseq);
+    if (np > MAX_PHRASES) {
+        PyErr_SetString(PyExc_ValueError, "at most 64 phrases");
+        goto done;
+    }
+    pairs = PyMem_Calloc(65536, sizeof(uint64_t));
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t j = 0; j < np; j++) {
+        PyObject *ph = PySequence_Fast_GET_ITEM(pseq, j);
+        if (!PyUnicode_Check(ph) || !PyUnicode_IS_ASCII(ph) || PyUnicode_GET_LENGTH(ph) == 0) {
+            PyErr_Format(PyExc_ValueError, "phrase %zd is not a non-empty ASCII str", j);
+            goto done;
+        }
+        text_of[j] = (const char *)PyUnicode_1BYTE_DATA(ph);
+        len_of[j] = PyUnicode_GET_LENGTH(ph);
+        const unsigned char *u = (const unsigned char *)text_of[j];
+        if (len_of[j] == 1)
+            singles[u[0]] |= 1ULL << j;
+        else
+            pairs[(u[0] << 8) | u[1]] |= 1ULL << j;
+    }
+    seq = PySequence_Fast(texts, "texts must be a sequence");
+    if (seq == NULL)
+        goto done;
+    out = PyList_New(0);
+    if (out == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *t = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(t)) {
+            PyErr_Format(PyExc_TypeError, "text %zd is %.80s, not str", i, Py_TYPE(t)->tp_name);
+            goto fail;
+        }
+        int hit = 0;
+        if (PyUnicode_KIND(t) == PyUnicode_1BYTE_KIND) {
+            /* ASCII phrases match Latin-1 code units exactly where they match characters */
+            const unsigned char *s = PyUnicode_1BYTE_DATA(t);
+            Py_ssize_t n = PyUnicode_GET_LENGTH(t);
+            for (Py_ssize_t k = 0; k < n && !hit; k++) {
+                uint64_t m = singles[s[k]];
+                if (k + 1 < n)
+                    m |= pairs[(s[k] << 8) | s[k + 1]];
+                while (m && !hit) {
+                    int j = __builtin_ctzll(m);
+                    m &= m - 1;
+                    hit = len_of[j] <= n - k && memcmp(s + k, text_of[j], (size_t)len_of[j]) == 0;
+                }
+            }
+        }
+        else {
+            for (Py_ssize_t j = 0; j < np && !hit; j++) {
+                int c = PyUnicode_Contains(t, PySequence_Fast_GET_ITEM(pseq, j));
+                if (c < 0)
+                    goto fail;
+                hit = c;
+            }
+        }
+        if (hit) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            if (index == NULL || PyList_Append(out, index) < 0) {
+                Py_XDECREF(index);
+                goto fail;
+            }
+            Py_DECREF(index);
+        }
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    PyMem_Free(pairs);
+    Py_XDECREF(seq);
+    Py_DECREF(pseq);
+    return out;
+}
+
 /* ---------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
     {"skeletons", skeletons, METH_VARARGS, skeletons_doc},
     {"band_keys", band_keys, METH_VARARGS, band_keys_doc},
+    {"phrase_hits", phrase_hits, METH_VARARGS, phrase_hits_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -322,7 +322,11 @@ def signature_codes(skeletons: Sequence[str]) -> np.ndarray:
 
 
 def _holding_a_phrase(texts: Sequence[str]) -> np.ndarray:
-    """Indexes of the texts that hold one of the word guard's phrases."""
+    """Indexes of the texts that hold one of the word guard's phrases: one pass over each text
+    in compiled code (``graph/signals/_kernels.c``) when it was built, else one ``find`` per
+    phrase over the texts joined (C speed, but a pass per phrase)."""
+    if _kernels is not None:
+        return np.asarray(_kernels.phrase_hits(texts, _GUARD_PHRASES), dtype=np.int64)
     joined = "\n".join(texts)
     ends = np.cumsum([len(t) + 1 for t in texts])
     found: list[int] = []

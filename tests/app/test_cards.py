@@ -3,10 +3,14 @@ and the fast byte scan finds exactly what the plain pattern finds."""
 
 from __future__ import annotations
 
+import os
+from unittest import mock
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.ingest import cards
 from app.ingest.cards import (
     CARD_KEY,
     _candidate_pans,
@@ -33,10 +37,33 @@ PIECES = st.sampled_from(
 )
 
 
+def compiled_or_skip() -> None:
+    if cards._cardscan is None and os.environ.get("HYDRASCOPE_REQUIRE_KERNELS") != "1":
+        pytest.skip("app.ingest._cardscan was not built (no C compiler at install)")
+    assert cards._cardscan is not None, "HYDRASCOPE_REQUIRE_KERNELS: the build fell back"
+
+
+@pytest.mark.parametrize("path", ["compiled", "python"])
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(PIECES, max_size=40).map(b"".join))
-def test_fast_scan_matches_the_pattern(blob: bytes) -> None:
-    assert blob_pan_offsets(blob) == reference_offsets(blob)
+@given(blob=st.lists(PIECES, max_size=40).map(b"".join))
+def test_fast_scan_matches_the_pattern(path: str, blob: bytes) -> None:
+    if path == "compiled":
+        compiled_or_skip()
+    with mock.patch.object(cards, "_cardscan", None if path == "python" else cards._cardscan):
+        assert blob_pan_offsets(blob) == reference_offsets(blob)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(blob=st.lists(PIECES, max_size=60).map(b"".join))
+def test_compiled_scan_gives_the_runs_python_gives(blob: bytes) -> None:
+    compiled_or_skip()
+    assert cards.blob_pan_runs(blob) == cards._pan_runs(blob)
+
+
+def test_compiled_scan_refuses_text() -> None:
+    compiled_or_skip()
+    with pytest.raises(TypeError):
+        cards._cardscan.pan_runs("4111 1111 1111 1111", 13, 16)  # type: ignore[arg-type]
 
 
 WRITTEN = {

@@ -4,6 +4,7 @@ reference gives: stored band keys must not depend on whether an install had a C 
 from __future__ import annotations
 
 import os
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -133,3 +134,32 @@ def test_compiled_band_keys_refuse_what_is_not_text() -> None:
         prompts._compiled_features(["a b c", 5], 1)  # type: ignore[list-item]
     with pytest.raises(TypeError, match="prompt 0 is bytes"):
         prompts.skeletons([b"abc"])  # type: ignore[list-item]
+
+
+GUARD_PIECES = [*prompts._GUARD_PHRASES, "by", " step", "too", "l", "agen", "t", "é", "Σ", " ", "x"]
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(GUARD_PIECES), max_size=12).map("".join), max_size=10),
+    st.lists(st.text(alphabet="abto l", min_size=1, max_size=4), min_size=1, max_size=6),
+)
+def test_compiled_phrase_guard_finds_what_substring_tests_find(
+    texts: list[str], extra: list[str]
+) -> None:
+    for phrases in (prompts._GUARD_PHRASES, tuple(extra)):
+        want = [i for i, t in enumerate(texts) if any(p in t for p in phrases)]
+        assert prompts._kernels.phrase_hits(texts, phrases) == want
+    want_codes = [
+        0 if (s := prompts.signature(t)) is None else 1 + prompts.SIGNATURES.index(s) for t in texts
+    ]
+    assert prompts.signature_codes(texts).tolist() == want_codes
+    with mock.patch.object(prompts, "_kernels", None):  # the Python guard: one find a phrase
+        assert prompts.signature_codes(texts).tolist() == want_codes
+
+
+def test_compiled_phrase_guard_refuses_what_it_cannot_match() -> None:
+    with pytest.raises(ValueError, match="phrase 1 is not a non-empty ASCII str"):
+        prompts._kernels.phrase_hits(["a"], ["a", "é"])
+    with pytest.raises(ValueError, match="at most 64"):
+        prompts._kernels.phrase_hits(["a"], ["a"] * 65)
