@@ -6,7 +6,8 @@
  *
  * A byte "marks" a run when it is a digit or one of " -./_," or belongs to a JSON \t, \n or \r
  * escape (two bytes that stand for whitespace). The runs worth a closer look are the maximal
- * marked runs that hold 13 digits in a row or are at least 16 bytes long.
+ * marked runs that hold at least 13 digits (a card number's fewest) and hold 13 in a row or
+ * are at least 16 bytes long. The scan jumps from digit to digit and widens each to its run.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,8 +26,8 @@ static void init_tables(void)
 
 PyDoc_STRVAR(pan_runs_doc,
              "pan_runs(blob, min_digits, min_length) -> list of (start, stop)\n\n"
-             "The maximal runs of marked bytes that hold min_digits digits in a row or are\n"
-             "min_length bytes or longer, in order.");
+             "The maximal runs of marked bytes that hold min_digits digits, and hold them in\n"
+             "a row or are min_length bytes or longer, in order.");
 
 static PyObject *pan_runs(PyObject *self, PyObject *args)
 {
@@ -36,21 +37,33 @@ static PyObject *pan_runs(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*nn:pan_runs", &view, &min_digits, &min_length))
         return NULL;
     const unsigned char *b = view.buf;
-    Py_ssize_t n = view.len, i = 0;
+    Py_ssize_t n = view.len, i = 0, done = 0; /* the runs before `done` are reported */
     PyObject *out = PyList_New(0);
     if (out == NULL)
         goto fail;
     while (i < n) {
-        /* skip to the next marked byte */
-        while (i < n && !MARK[b[i]] && !(b[i] == '\\' && i + 1 < n && ESCAPED[b[i + 1]]))
+        /* a run worth a look holds a digit: skip to the next one (most of a block), then
+         * widen to the run around it */
+        while (i < n && !DIGIT[b[i]])
             i++;
         if (i >= n)
             break;
-        Py_ssize_t start = i, digits = 0, longest = 0;
+        Py_ssize_t start = i;
+        while (start > done) {
+            unsigned char c = b[start - 1];
+            if (MARK[c] == 1)
+                start--;
+            else if (ESCAPED[c] && start - 2 >= done && b[start - 2] == '\\')
+                start -= 2;
+            else
+                break;
+        }
+        Py_ssize_t digits = 0, longest = 0, total = 0;
         while (i < n) {
             unsigned char c = b[i];
-            if (MARK[c]) {
+            if (MARK[c] == 1) {
                 digits = DIGIT[c] ? digits + 1 : 0;
+                total += DIGIT[c];
                 if (digits > longest)
                     longest = digits;
                 i++;
@@ -63,7 +76,8 @@ static PyObject *pan_runs(PyObject *self, PyObject *args)
                 break;
             }
         }
-        if (longest >= min_digits || i - start >= min_length) {
+        done = i;
+        if (total >= min_digits && (longest >= min_digits || i - start >= min_length)) {
             PyObject *pair = Py_BuildValue("(nn)", start, i);
             if (pair == NULL || PyList_Append(out, pair) < 0) {
                 Py_XDECREF(pair);

@@ -206,8 +206,9 @@ RUN_DIGITS, RUN_LENGTH = 13, 16
 
 def blob_pan_runs(blob: bytes) -> list[tuple[int, int]]:
     """``(start, stop)`` of the maximal runs of digits and separators (JSON's whitespace
-    escapes count as separators) in ``blob`` that hold :data:`RUN_DIGITS` digits in a row or
-    are :data:`RUN_LENGTH` bytes or longer, in order: where a card number may be written.
+    escapes count as separators) in ``blob`` that hold :data:`RUN_DIGITS` digits (a card
+    number's fewest), in a row or in a run :data:`RUN_LENGTH` bytes or longer, in order: where
+    a card number may be written.
     One pass in compiled code (``app/ingest/_cardscan.c``, ~10x faster) when it was built;
     else :func:`_pan_runs` (the reference), with the same result."""
     if _cardscan is not None:
@@ -231,7 +232,9 @@ def _pan_runs(blob: bytes) -> list[tuple[int, int]]:
     runs = []
     for start in sorted(starts):
         stop = _RUN_END.search(marks, start)
-        runs.append((start, stop.start() if stop else len(blob)))
+        end = stop.start() if stop else len(blob)
+        if digits.count(b"1", start, end) >= RUN_DIGITS:  # fewer: no card number fits
+            runs.append((start, end))
     return runs
 
 
