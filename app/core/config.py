@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     dev_mode: bool = Field(default=False, description="Allow the built-in development key.")
     review_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     ingest_batch_lines: int = Field(
-        default=50_000, ge=100, le=1_000_000, description="Lines validated and reduced together"
+        default=25_000, ge=100, le=1_000_000, description="Lines validated and reduced together"
     )
     ingest_commit_lines: int = Field(
         default=1_000_000,

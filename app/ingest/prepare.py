@@ -6,10 +6,13 @@ previous chunk (see :class:`app.ingest.service.Ingestor`).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -133,6 +136,28 @@ class Preparer:
 _WORKER: Preparer | None = None
 
 
+def _malloc_trim() -> Callable[[], object] | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim  # glibc only
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    return lambda: trim(0)
+
+
+_TRIM = _malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing). A batch's parsed records are freed once it is reduced, but glibc keeps the
+    pages for reuse: each worker then held its largest batch's high-water mark while it
+    waited, and the ingest's process tree stayed ~100 MiB above what it used."""
+    if _TRIM is not None:
+        _TRIM()
+
+
 def init_worker(
     secret: bytes, window_seconds: int, samples_per_template: int, parent: int | None = None
 ) -> None:
@@ -190,6 +215,8 @@ def _prepare_lines(first: int, lines: list[bytes]) -> Prepared:
     try:
         prepared = _WORKER.lines(first, lines)
         prepared.requests = None  # the parent prepares again in the rare case it needs them
+        del lines
+        release_free_memory()
         return prepared
     finally:
         gc.enable()

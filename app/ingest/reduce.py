@@ -107,7 +107,7 @@ class RequestReducer:
         self._text: dict[Kind, dict[str | None, int]] = {
             k: {None: 0} for k in (Kind.USER_AGENT, Kind.API_KEY, Kind.MODEL)
         }
-        self._templates: dict[str | None, int] = {None: 0}
+        self._templates: set[int] = set()  # keys of the templates reported as new
 
     # Per record only list comprehensions and C-level map() run: new values are found with
     # one set difference per batch and keyed once (values repeat: user agents, models, IPs).
@@ -126,6 +126,25 @@ class RequestReducer:
                 new.append((int(Kind.IP_RANGE), keys[1], parsed[1]))
             cache[ip] = keys
         return list(map(cache.__getitem__, ips))
+
+    def _template_keys(
+        self, skels: list[str | None], new: list[tuple[int, int, str]]
+    ) -> np.ndarray:
+        """The key of each skeleton (0 for None); skeletons this reducer has not reported
+        before go to ``new``. Only the keys are remembered: on real traffic skeletons are
+        mostly unique, and remembering their texts (as for user agents) held ~40 MiB per
+        worker for few hits; keying a batch's distinct skeletons again costs ~1 us each."""
+        found = {s: _template_key(s) for s in set(skels) if s is not None}
+        seen = self._templates
+        if len(seen) > _CACHE_LIMIT:
+            seen.clear()
+        for skel, key in found.items():
+            if key not in seen:
+                seen.add(key)
+                new.append((int(Kind.TEMPLATE), key, skel))
+        keys: dict[str | None, int] = {None: 0}
+        keys.update(found)
+        return np.fromiter(map(keys.__getitem__, skels), dtype=np.int64, count=len(skels))
 
     def _text_keys(
         self, kind: Kind, texts: list[str | None], new: list[tuple[int, int, str]]
@@ -153,7 +172,7 @@ class RequestReducer:
         if n:
             ip[:], rng[:] = zip(*ip_keys, strict=True)
         skels = skeletons(prompts)
-        tmpl = _cached_keys(self._templates, skels, Kind.TEMPLATE, _template_key, new)
+        tmpl = self._template_keys(skels, new)
         ua = self._text_keys(Kind.USER_AGENT, [r.get("user_agent") for r in records], new)
         api = self._text_keys(Kind.API_KEY, [r.get("api_key_id") for r in records], new)
         model = self._text_keys(Kind.MODEL, [r.get("model") for r in records], new)

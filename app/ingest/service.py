@@ -35,6 +35,7 @@ from app.ingest.prepare import (
     init_worker,
     prepare_in_worker,
     prepare_span_in_worker,
+    release_free_memory,
 )
 from app.ingest.reader import line_blocks, line_spans, maybe_gunzip, plain_file_path
 from app.ingest.reduce import aggregate
@@ -91,7 +92,7 @@ class Ingestor:
         factory: sessionmaker[Session],
         secret: bytes,
         *,
-        batch_lines: int = 50_000,
+        batch_lines: int = 25_000,
         commit_lines: int = 1_000_000,
         window_seconds: int = ACTIVITY_WINDOW_SECONDS,
         samples_per_template: int = 5,
@@ -176,6 +177,8 @@ class Ingestor:
                 while True:
                     pending.append(self._write(session, p, summary, merged))
                     lines += p.line_count
+                    if self.workers:  # the CLI: this process does nothing else meanwhile
+                        release_free_memory()
                     if progress:
                         progress(p.line_count)
                     if lines >= self.commit_lines or (nxt := next(batches, None)) is None:
