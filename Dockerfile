@@ -20,7 +20,7 @@ COPY migrations ./migrations
 # pip builds graph/signals/_kernels.c (ingest's compiled skeleton and MinHash), then removed.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && pip install --editable . \
-    && python -c "import app, graph, worlds; from graph.signals import _kernels" \
+    && python -c "import app, graph, worlds; from graph.signals import _kernels; from app.ingest import _cardscan" \
     && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 USER hydrascope

@@ -50,4 +50,5 @@ migrate: install
 	$(BIN)/hydrascope db upgrade
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build
+	rm -f graph/signals/_kernels*.so app/ingest/_cardscan*.so

@@ -7,7 +7,6 @@ previous chunk (see :class:`app.ingest.service.Ingestor`).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import os
 import threading
@@ -137,10 +136,13 @@ _WORKER: Preparer | None = None
 
 
 def _malloc_trim() -> Callable[[], object] | None:
+    """glibc's ``malloc_trim(0)`` from the C library already loaded (``find_library`` would
+    run ldconfig in every process that imports this), or None elsewhere."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim  # glibc only
-    except (OSError, AttributeError):
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
+        return None
+    if trim is None:
         return None
     trim.argtypes = [ctypes.c_size_t]
     return lambda: trim(0)

@@ -168,26 +168,35 @@ class Ingestor:
             self._strict(prepared, summary, progress)
             return
         batches = iter(prepared)
-        for p in batches:
+        nxt = next(batches, None)
+        while nxt is not None:
             pending: list[dict[str, int]] = []
             lines = 0
             with transaction(self.factory) as session:
                 self._tune(session)
                 merged = MergedRows()
-                while True:
+                while nxt is not None:
+                    p, nxt = nxt, None
                     pending.append(self._write(session, p, summary, merged))
                     lines += p.line_count
-                    if self.workers:  # the CLI: this process does nothing else meanwhile
-                        release_free_memory()
+                    last_line = p.first_line + p.line_count - 1
                     if progress:
                         progress(p.line_count)
-                    if lines >= self.commit_lines or (nxt := next(batches, None)) is None:
-                        break
-                    p = nxt
+                    # the written batch goes before the next one arrives (two batches alive
+                    # at once were the parent's high-water mark), and with the CLI's pool
+                    # (this process does nothing else meanwhile) its pages go back too
+                    del p
+                    if self.workers:
+                        release_free_memory()
+                    if lines >= self.commit_lines:
+                        break  # commit before waiting for more (Ctrl-C keeps what is done)
+                    nxt = next(batches, None)
                 merged.write(session)
             for counts in pending:
                 self._add(summary, counts)
-            summary.committed_through_line = p.first_line + p.line_count - 1
+            summary.committed_through_line = last_line
+            if nxt is None:
+                nxt = next(batches, None)
 
     def _strict(
         self, prepared: Iterator[Prepared], summary: IngestSummary, progress: Progress | None

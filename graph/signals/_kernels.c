@@ -1,11 +1,11 @@
 /*
- * Compiled kernels for the two per-prompt steps of ingest: the template skeleton and the
- * MinHash band keys (see graph/signals/prompts.py, which holds the reference Python for
- * both and uses these only when this module was built).
+ * Compiled kernels for the per-prompt steps of ingest: the template skeleton, the MinHash
+ * band keys and the distillation signature's phrase guard (see graph/signals/prompts.py,
+ * which holds the reference Python for each and uses these only when this module was built).
  *
  * Every function here returns exactly what its Python reference returns (tests compare the
  * two on generated and realistic text): a skeleton is computed here only for text whose
- * first PROMPT_CHARS characters are ASCII (the regexes' classes are then plain byte
+ * first PROMPT_CHARS characters are ASCII (whatever follows them) (the regexes' classes are then plain byte
  * classes) and handed to the Python reference otherwise; words are hashed as pandas'
  * hash_array hashes a string (SipHash-2-4 of its UTF-8 with pandas' fixed key, then a
  * 64-bit mix), so stored band keys do not depend on which path computed them.
@@ -265,20 +265,32 @@ static Buf *skeleton_ascii(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *a
     return src;
 }
 
-/* The first `limit` characters of a str as ASCII bytes, or NULL when one is not ASCII. */
-static const char *ascii_prefix(PyObject *text, Py_ssize_t limit, Py_ssize_t *n)
+/* The first `limit` characters of a str as ASCII bytes, or NULL when one is not ASCII. A
+ * string of wider characters whose prefix is ASCII (a curly quote or an emoji further on) is
+ * narrowed into `scratch`. */
+static const char *ascii_prefix(PyObject *text, Py_ssize_t limit, Py_ssize_t *n, Buf *scratch)
 {
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
     *n = len < limit ? len : limit;
     if (PyUnicode_IS_ASCII(text))
         return (const char *)PyUnicode_1BYTE_DATA(text);
-    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND)
-        return NULL;
-    const Py_UCS1 *d = PyUnicode_1BYTE_DATA(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *d = data;
+        for (Py_ssize_t i = 0; i < *n; i++)
+            if (d[i] >= 0x80)
+                return NULL;
+        return (const char *)d;
+    }
     for (Py_ssize_t i = 0; i < *n; i++)
-        if (d[i] >= 0x80)
+        if (PyUnicode_READ(kind, data, i) >= 0x80)
             return NULL;
-    return (const char *)d;
+    if (buf_reserve(scratch, *n + 1) < 0)
+        return NULL; /* the caller then takes the Python path, which raises MemoryError too */
+    for (Py_ssize_t i = 0; i < *n; i++)
+        scratch->p[i] = (char)PyUnicode_READ(kind, data, i);
+    return scratch->p;
 }
 
 PyDoc_STRVAR(skeletons_doc,
@@ -288,21 +300,27 @@ PyDoc_STRVAR(skeletons_doc,
 
 static PyObject *skeletons(PyObject *self, PyObject *args)
 {
+    (void)self;
     PyObject *prompts, *fallback;
     Py_ssize_t prompt_chars, skeleton_chars;
     if (!PyArg_ParseTuple(args, "OOnn:skeletons", &prompts, &fallback, &prompt_chars,
                           &skeleton_chars))
         return NULL;
-    PyObject *seq = PySequence_Fast(prompts, "prompts must be a sequence");
+    if (prompt_chars < 0 || skeleton_chars < 0) {
+        PyErr_SetString(PyExc_ValueError, "prompt_chars and skeleton_chars must be >= 0");
+        return NULL;
+    }
+    /* a tuple of our own: the fallback is Python and could change a list passed in */
+    PyObject *seq = PySequence_Tuple(prompts);
     if (seq == NULL)
         return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t count = PyTuple_GET_SIZE(seq);
     PyObject *result = PyList_New(count);
-    Buf a = {0}, b = {0};
+    Buf a = {0}, b = {0}, wide = {0};
     if (result == NULL)
         goto fail;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *p = PySequence_Fast_GET_ITEM(seq, i), *skel;
+        PyObject *p = PyTuple_GET_ITEM(seq, i), *skel;
         if (p == Py_None || (PyUnicode_Check(p) && PyUnicode_GET_LENGTH(p) == 0)) {
             skel = Py_NewRef(Py_None);
         }
@@ -312,8 +330,9 @@ static PyObject *skeletons(PyObject *self, PyObject *args)
         }
         else {
             Py_ssize_t n;
-            const char *s = ascii_prefix(p, prompt_chars, &n);
+            const char *s = ascii_prefix(p, prompt_chars, &n, &wide);
             if (s == NULL) {
+                PyErr_Clear(); /* an allocation that failed: the Python path says so again */
                 skel = PyObject_CallOneArg(fallback, p);
             }
             else {
@@ -329,11 +348,13 @@ static PyObject *skeletons(PyObject *self, PyObject *args)
     }
     PyMem_Free(a.p);
     PyMem_Free(b.p);
+    PyMem_Free(wide.p);
     Py_DECREF(seq);
     return result;
 fail:
     PyMem_Free(a.p);
     PyMem_Free(b.p);
+    PyMem_Free(wide.p);
     Py_XDECREF(result);
     Py_DECREF(seq);
     return NULL;
@@ -527,6 +548,7 @@ PyDoc_STRVAR(band_keys_doc,
 
 static PyObject *band_keys(PyObject *self, PyObject *args)
 {
+    (void)self;
     PyObject *texts, *o_drop, *o_a1, *o_b1, *o_a2, *o_b2, *o_bands, *o_words;
     const char *key;
     Py_ssize_t key_len;
@@ -741,7 +763,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_kernels",
-    "Compiled skeleton and MinHash band keys (see graph.signals.prompts).", -1, methods,
+    "Compiled skeleton, MinHash band keys and phrase guard (see graph.signals.prompts).", -1,
+    methods,
 };
 
 PyMODINIT_FUNC PyInit__kernels(void)

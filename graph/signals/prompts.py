@@ -62,9 +62,9 @@ def skeleton(prompt: str) -> str:
 
 def skeletons(prompts: Sequence[str | None]) -> list[str | None]:
     """:func:`skeleton` of each prompt (``None`` for a missing or empty one), in compiled code
-    when it was built (``graph/signals/_kernels.c``: ~1 against ~12 us a realistic prompt;
-    prompts that are not ASCII in their first :data:`PROMPT_CHARS` characters still go
-    through :func:`skeleton`).
+    when it was built (``graph/signals/_kernels.c``: ~2 against ~8 us a realistic prompt;
+    prompts that are not ASCII in their first :data:`PROMPT_CHARS` characters, the part a
+    skeleton reads, still go through :func:`skeleton`).
 
     >>> skeletons(["Call me at 555-0100", None, "", "Café at 9"])
     ['call me at <n>', None, None, 'café at <n>']

@@ -129,6 +129,24 @@ def test_compiled_path_on_realistic_prompts() -> None:
     assert np.array_equal(compiled[1], counts)
 
 
+def test_compiled_skeletons_survive_a_fallback_that_changes_the_list() -> None:
+    # the compiled loop works on its own copy: a fallback (Python) emptying the caller's list
+    # read freed items before (a crash)
+    texts = ["é 1", *(f"prompt number {i}" for i in range(2000))]
+    want = [prompts.skeleton(t) for t in texts]
+
+    def fallback(text: str) -> str:
+        texts.clear()
+        return prompts.skeleton(text)
+
+    assert prompts._kernels.skeletons(texts, fallback, 1000, 240) == want
+
+
+def test_compiled_skeletons_refuse_negative_lengths() -> None:
+    with pytest.raises(ValueError, match="must be >= 0"):
+        prompts._kernels.skeletons(["abc"], prompts.skeleton, -100, 240)
+
+
 def test_compiled_band_keys_refuse_what_is_not_text() -> None:
     with pytest.raises(TypeError, match="text 1 is int"):
         prompts._compiled_features(["a b c", 5], 1)  # type: ignore[list-item]
