@@ -67,7 +67,7 @@ def skeletons(prompts: Sequence[str | None]) -> list[str | None]:
     skeleton reads, still go through :func:`skeleton`).
 
     >>> skeletons(["Call me at 555-0100", None, "", "Café at 9"])
-    ['call me at <n>', None, None, 'café at <n>']
+    ['call me at <n>-<n>', None, None, 'café at <n>']
     """
     if _kernels is not None:
         result: list[str | None] = _kernels.skeletons(
