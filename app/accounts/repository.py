@@ -19,8 +19,8 @@ from app.models import (
     Observation,
     ObservedValue,
     PaymentMethod,
+    TemplateText,
 )
-from graph.types import Kind
 
 TOP_VALUES = 5
 
@@ -128,17 +128,13 @@ def _templates_stmt() -> Any:
         select(
             func.count().over().label("distinct"),
             func.sum(per.c.n).over().label("requests"),
-            ObservedValue.value,
+            TemplateText.value,
             per.c.n,
             per.c.first_seen,
             per.c.last_seen,
         )
         .select_from(per)
-        .outerjoin(
-            ObservedValue,
-            (ObservedValue.kind == int(Kind.TEMPLATE))
-            & (ObservedValue.value_key == per.c.template_key),
-        )
+        .outerjoin(TemplateText, TemplateText.template_key == per.c.template_key)
         .order_by(per.c.n.desc(), per.c.template_key)
         .limit(TOP_VALUES)
     )

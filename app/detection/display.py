@@ -8,7 +8,20 @@ from sqlalchemy import Connection, text
 
 from graph.types import Kind
 
-_OBSERVED = {Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.TEMPLATE, Kind.API_KEY}
+_OBSERVED = (
+    "SELECT value_key, value FROM observed_values WHERE kind = {kind} AND value_key IN ({keys})"
+)
+#: Kinds whose text one (key, text) query finds; IP also has the accounts' sign-up IPs.
+_SIMPLE = {
+    **{int(k): _OBSERVED for k in (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY)},
+    int(Kind.TEMPLATE): (
+        "SELECT template_key, value FROM template_texts WHERE template_key IN ({keys})"
+    ),
+    int(Kind.BILLING_NAME): (
+        "SELECT billing_name_key, min(billing_name) FROM payment_methods "
+        "WHERE billing_name_key IN ({keys}) GROUP BY billing_name_key"
+    ),
+}
 _ACCOUNT_COLUMNS = {
     Kind.EMAIL: ("email_key", "email"),
     Kind.PHONE: ("phone_key", "phone"),
@@ -40,13 +53,8 @@ def resolve(
             by_kind.setdefault(kind, []).append(key)
     for kind, keys in by_kind.items():
         for part in _chunks(keys):
-            if kind in {int(k) for k in _OBSERVED}:
-                rows = conn.execute(
-                    text(
-                        f"SELECT value_key, value FROM observed_values WHERE kind = {int(kind)} "
-                        f"AND value_key IN ({_in(part)})"
-                    )
-                )
+            if kind in _SIMPLE:  # (key, text) rows
+                rows = conn.execute(text(_SIMPLE[kind].format(kind=kind, keys=_in(part))))
                 out.update({(kind, int(k)): v for k, v in rows})
             if kind in {int(k) for k in _ACCOUNT_COLUMNS}:
                 key_col, val_col = _ACCOUNT_COLUMNS[Kind(kind)]
@@ -69,12 +77,4 @@ def resolve(
                 )
                 for k, brand, last4, fp in rows:
                     out[(kind, int(k))] = f"{brand or 'card'} ending {last4 or '????'} ({fp})"
-            if kind == Kind.BILLING_NAME:
-                rows = conn.execute(
-                    text(
-                        "SELECT billing_name_key, min(billing_name) FROM payment_methods "
-                        f"WHERE billing_name_key IN ({_in(part)}) GROUP BY billing_name_key"
-                    )
-                )
-                out.update({(kind, int(k)): v for k, v in rows})
     return out

@@ -163,8 +163,8 @@ def read_templates(conn: Connection) -> Templates:
     few texts a run shows are read when it is saved (``app.detection.persist``). Templates
     ingested before signatures were stored have a text and no row: their texts are read and
     their keys computed here, the way ingest would have."""
-    tpl = int(Kind.TEMPLATE)
-    text_keys = _read_slices(conn, "observed_values", "value_key", where=f"kind = {tpl}")[0][:, 0]
+    # only the key index is read (on SQLite the texts sit in the table, apart)
+    text_keys = _read_slices(conn, "template_texts", "template_key")[0][:, 0]
     stored, bands = _read_signatures(conn)
     keys, words, codes = stored[:, 0], stored[:, 1].astype(np.int32), stored[:, 2]
     skeleton: list[str | None] = [None] * len(keys)
@@ -173,9 +173,9 @@ def read_templates(conn: Connection) -> Templates:
     if not _within(keys, text_keys).all():
         legacy = _read(
             conn,
-            f"SELECT o.value_key, o.value FROM observed_values o WHERE o.kind = {tpl} AND NOT "
-            "EXISTS (SELECT 1 FROM template_signatures s WHERE s.template_key = o.value_key) "
-            "ORDER BY o.value_key",
+            "SELECT t.template_key, t.value FROM template_texts t WHERE NOT EXISTS "
+            "(SELECT 1 FROM template_signatures s WHERE s.template_key = t.template_key) "
+            "ORDER BY t.template_key",
         )
         merged = np.union1d(keys, text_keys)
         at = np.searchsorted(merged, keys)
@@ -188,7 +188,7 @@ def read_templates(conn: Connection) -> Templates:
 
         bands, words, codes = placed(bands), placed(words), placed(codes)
         skeleton = [None] * len(keys)
-        missing = np.searchsorted(keys, legacy["value_key"].to_numpy(dtype=np.int64))
+        missing = np.searchsorted(keys, legacy["template_key"].to_numpy(dtype=np.int64))
         texts = legacy["value"].tolist()
         for i, text in zip(missing.tolist(), texts, strict=True):
             skeleton[i] = text
@@ -215,7 +215,8 @@ def _read_signatures(conn: Connection) -> tuple[np.ndarray, np.ndarray]:
         "template_signatures",
         "template_key",
         ("words", "signature"),
-        hexed=("bands", 8 * BANDS),
+        binary=("bands", 8 * BANDS),
+        by_rowid=True,
     )
     return stored, raw.view("<u4").astype(np.uint32, copy=False)
 
@@ -226,51 +227,71 @@ def _read_slices(
     key: str,
     columns: tuple[str, ...] = (),
     where: str = "",
-    hexed: tuple[str, int] | None = None,
+    binary: tuple[str, int] | None = None,
     ranges: int = 64,
+    by_rowid: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``table`` in ``key`` order: an int64 array (rows x (1 + len(columns))) of the
     key and the integer ``columns``, and a uint8 array (rows x width) of the binary column
-    ``hexed`` = (column, width in bytes) (rows x 0 without one).
+    ``binary`` = (column, width in bytes) (rows x 0 without one).
 
     The database joins each of ``ranges`` slices of the key space (keys are hashes, spread
-    evenly over int64) into a text of integers and one of hex, and NumPy parses them:
-    Python handles two strings a slice, not a tuple a row (2.19M template signatures:
-    3.4 s against 6.1 s through the driver's rows, measured on a loaded machine). ``key``
-    leads an index, so each slice is one range scan. With a binary column the arrays are
+    evenly over int64) into a text of integers and one value of the binary column's bytes
+    end to end, and NumPy parses them: Python handles two values a slice, not a tuple a row
+    (2.19M template signatures: 3.4 s against 6.1 s through the driver's rows, measured on a
+    loaded machine). SQLite's group_concat appends a blob's bytes as they are (a UTF-8
+    database does not transcode) when the connection hands text back as bytes: 1.28M
+    signatures 0.74 s against 1.27 s through hex (same run); a database in another encoding
+    still goes through hex. ``key``
+    leads an index, so each slice is one range scan; ``by_rowid`` (SQLite: a rowid table whose
+    key is a separate index, app.models.ingest.TemplateSignature) slices the rowids instead,
+    the table's own order, and sorts by key after (a range scan of the key index would fetch
+    each row from a random page). With a binary column the arrays are
     allocated once from a count and filled slice by slice (12.7M signatures: 1.6 GB once,
     not three copies); integers alone grow by doubling as slices arrive, without the count
-    (counting the template keys of observed_values reads every skeleton text once more:
-    0.6 s of a 100k-account run)."""
+    (a count is one more walk over the rows)."""
     pg = conn.dialect.name == "postgresql"
     cols = (key, *columns)
     cast = (lambda c: f"CAST({c} AS TEXT)") if pg else (lambda c: c)
     joined = " || ',' || ".join(cast(c) for c in cols)
-    # SQLite: one range scan of the index, so both aggregates see the rows in key order
+    # SQLite: one range scan, so both aggregates see the rows in the same order
     order = f" ORDER BY {key}" if pg else ""
     agg = "string_agg" if pg else "group_concat"
     parts = ["count(*)", f"{agg}({joined}, ','{order})"]
     width = 0
-    if hexed is not None:
-        column, width = hexed
-        hex_expr = f"encode({column}, 'hex')" if pg else f"hex({column})"
-        parts.append(f"{agg}({hex_expr}, ''{order})")
+    as_hex = False
+    if binary is not None:
+        column, width = binary
+        if pg:
+            parts.append(f"string_agg({column}, ''::bytea{order})")
+        else:
+            encoding = conn.exec_driver_sql("PRAGMA encoding").scalar()
+            as_hex = encoding != "UTF-8"
+            parts.append(f"group_concat({f'hex({column})' if as_hex else column}, '')")
     filtered = f" WHERE {where}" if where else ""
     expected = _count(conn, f"SELECT count(*) FROM {table}{filtered}") if width else 0
     cond = f"{where} AND " if where else ""
-    select = f"SELECT {', '.join(parts)} FROM {table} WHERE {cond}{key} >= :lo"
-    step = 2**64 // ranges
+    by_rowid = by_rowid and not pg
+    sliced = "rowid" if by_rowid else key
+    select = f"SELECT {', '.join(parts)} FROM {table} WHERE {cond}{sliced} >= :lo"
+    first, step = -(2**63), 2**64 // ranges
+    if by_rowid:
+        low, high = conn.execute(text(f"SELECT min(rowid), max(rowid) FROM {table}")).one()
+        first, step = int(low or 0), max(1, -(-(int(high or 0) - int(low or 0) + 1) // ranges))
+    binary_out = binary is not None and not pg  # SQLite hands the joined bytes back as text
     ints = np.empty((expected, len(cols)), dtype=np.int64)
     raw = np.empty((expected, width), dtype=np.uint8)
     at = 0
     for i in range(ranges):
-        lo = -(2**63) + i * step
-        sql = select if i == ranges - 1 else f"{select} AND {key} < :hi"
-        n, text_ints, *text_hex = conn.execute(text(sql), {"lo": lo, "hi": lo + step}).one()
+        lo = first + i * step
+        sql = select if i == ranges - 1 else f"{select} AND {sliced} < :hi"
+        n, text_ints, *joined_bytes = _one(conn, sql, {"lo": lo, "hi": lo + step}, binary_out)
         if not n:
             continue
         got = np.fromstring(text_ints, dtype=np.int64, sep=",").reshape(n, len(cols))
-        blob = bytes.fromhex(text_hex[0]) if text_hex else b""
+        blob = b"" if not joined_bytes else bytes(joined_bytes[0])
+        if as_hex:
+            blob = bytes.fromhex(blob.decode())
         if len(blob) != n * width:
             raise ValueError(f"{table}: {len(blob)} bytes for {n} rows, not {width} each")
         if at + n > len(ints):  # rows added since the count (an ingest beside), or no count
@@ -281,10 +302,24 @@ def _read_slices(
         raw[at : at + n] = np.frombuffer(blob, np.uint8).reshape(n, width)
         at += n
     ints, raw = ints[:at], raw[:at]
-    if at > 1 and not (ints[1:, 0] > ints[:-1, 0]).all():  # a database that scanned otherwise
+    if at > 1 and not (ints[1:, 0] > ints[:-1, 0]).all():  # rowid slices, or another order
         order_ = np.argsort(ints[:, 0], kind="stable")
         ints, raw = ints[order_], raw[order_]
     return ints, raw
+
+
+def _one(conn: Connection, sql: str, params: dict[str, Any], text_as_bytes: bool) -> Any:
+    """The one row ``sql`` answers; with ``text_as_bytes`` (SQLite) text values come back as
+    bytes, unchanged (a joined blob is no valid UTF-8)."""
+    if not text_as_bytes:
+        return conn.execute(text(sql), params).one()
+    raw: Any = conn.connection.driver_connection
+    before = raw.text_factory
+    raw.text_factory = bytes
+    try:
+        return conn.execute(text(sql), params).one()
+    finally:
+        raw.text_factory = before
 
 
 def _count(conn: Connection, sql: str) -> int:

@@ -2,7 +2,9 @@
 one account has used (no evidence; prompt texts are personal data).
 
 On real traffic most templates are such one-offs (a 100,000-account realistic world: 2.0M
-of 2.19M), so the run removes most of two large tables. Both statements are set-based: the
+of 2.19M), so the run removes most of two large tables, ``prompt_samples`` and
+``template_texts`` (the texts have their own table so that no other value is copied along with
+them, app.models.ingest.TemplateText). Both statements are set-based: the
 keys go into a temporary table once and each table is joined to it, instead of one IN list
 per few thousand keys. On SQLite, deleting most of a table rewrites nearly every one of its
 pages (the one-offs are spread over all of them) and the write-ahead log takes each page
@@ -21,7 +23,6 @@ import numpy as np
 from sqlalchemy import Connection
 
 from app.core.db import SQLITE_HAS_JSON, json_key_arrays
-from graph.types import Kind
 
 #: On SQLite, rewrite the tables instead of deleting from them when the doomed templates are
 #: at least this share of the templates that still have a text (below it, deleting touches
@@ -42,17 +43,15 @@ def drop_one_off_templates(conn: Connection, keys: np.ndarray, with_text: int) -
     if (keys[1:] <= keys[:-1]).any():  # graph.build.one_off_templates gives them sorted
         keys = np.unique(keys)
     _fill_keys(conn, keys)
-    tpl = int(Kind.TEMPLATE)
     doomed_samples = f"template_key IN (SELECT key FROM {_KEYS})"
     doomed_texts = (
-        f"kind = {tpl} AND value_key IN (SELECT key FROM {_KEYS}) "
-        "AND value_key IN (SELECT template_key FROM template_signatures)"
+        f"{doomed_samples} AND template_key IN (SELECT template_key FROM template_signatures)"
     )
     rewrite = conn.dialect.name == "sqlite" and len(keys) >= REWRITE_SHARE * with_text
     drop = _rewrite if rewrite else _delete
     dropped = (
         drop(conn, "prompt_samples", doomed_samples),
-        drop(conn, "observed_values", doomed_texts),
+        drop(conn, "template_texts", doomed_texts),
     )
     # PostgreSQL drops the key table at commit; a SQLite temporary table lives as long as
     # the connection (and goes with a rollback when the run fails)

@@ -25,10 +25,9 @@ from app.models import (
     ClusterMember,
     ClusterSnapshot,
     DetectionRun,
-    ObservedValue,
     PromptSample,
+    TemplateText,
 )
-from graph.types import Kind
 
 _CHUNK = 5_000
 
@@ -125,8 +124,8 @@ def template_texts(session: Session, template_keys: Sequence[int]) -> dict[int, 
     out: dict[int, str] = {}
     for i in range(0, len(template_keys), _CHUNK):
         part = list(template_keys[i : i + _CHUNK])
-        q = select(ObservedValue.value_key, ObservedValue.value).where(
-            ObservedValue.kind == int(Kind.TEMPLATE), ObservedValue.value_key.in_(part)
+        q = select(TemplateText.template_key, TemplateText.value).where(
+            TemplateText.template_key.in_(part)
         )
         out.update({int(k): v for k, v in session.execute(q)})
     return out

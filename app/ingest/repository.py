@@ -21,6 +21,7 @@ from app.models import (
     RequestKey,
 )
 from graph.signals.prompts import pack_bands
+from graph.types import Kind
 
 _CHUNK = 5_000
 
@@ -146,6 +147,7 @@ _USAGE = _Upsert(
     ),
 )
 _VALUES = _Upsert("observed_values", ("kind", "value_key", "value"), ("kind", "value_key"))
+_TEXTS = _Upsert("template_texts", ("template_key", "value"), ("template_key",))
 _REQUEST_KEYS = _Upsert("request_keys", ("key",), ("key",))
 _SIGNATURES = _Upsert(
     "template_signatures", ("template_key", "words", "signature", "bands"), ("template_key",)
@@ -228,7 +230,12 @@ def _existing_keys(session: Session, keys: np.ndarray) -> np.ndarray:
 
 
 def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> None:
-    _VALUES.run(session, list(values))
+    """Store the display text of each (kind, key, text) not stored before; template
+    skeletons go to ``template_texts`` (app.models.ingest.TemplateText says why)."""
+    tpl = int(Kind.TEMPLATE)
+    rows = list(values)
+    _VALUES.run(session, [r for r in rows if r[0] != tpl])
+    _TEXTS.run(session, [(key, text) for kind, key, text in rows if kind == tpl])
 
 
 def insert_template_signatures(session: Session, rows: Columns) -> None:

@@ -19,6 +19,7 @@ from app.models.ingest import (
     PromptSample,
     RequestKey,
     TemplateSignature,
+    TemplateText,
 )
 from app.models.review import ApiKey, AuditEntry, ReviewDecision
 
@@ -42,4 +43,5 @@ __all__ = [
     "RequestKey",
     "ReviewDecision",
     "TemplateSignature",
+    "TemplateText",
 ]

@@ -87,13 +87,32 @@ class Observation(Base):
 
 
 class ObservedValue(Base):
-    """Display form of an observed value, once per distinct value (for explanations)."""
+    """Display form of an observed value, once per distinct value (for explanations).
+    Prompt-template skeletons are kept apart, in ``template_texts``."""
 
     __tablename__ = "observed_values"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
 
     kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     value_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class TemplateText(Base):
+    """The skeleton text of a distinct prompt template, shown in explanations; dropped by the
+    first detection run that finds no second account using the template's group
+    (``app.detection.prune``).
+
+    On SQLite this is a rowid table with the key in its own index (a ``BIGINT`` primary key is
+    not the rowid): new texts are appended at the end of the table, and only the narrow key
+    index takes random inserts. Kept in ``observed_values`` (keyed on (kind, key), without a
+    rowid) the texts went into random places of a B-tree that holds every text, several GB
+    on a realistic 1M-account world, and each ingest transaction rewrote most of its pages;
+    a detection run also had to copy every other observed value to drop the one-offs."""
+
+    __tablename__ = "template_texts"
+
+    template_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     value: Mapped[str] = mapped_column(Text)
 
 
@@ -152,18 +171,19 @@ class TemplateSignature(Base):
     values a band, 32 bands as little-endian uint32s in one 128-byte ``bands`` value), its
     word count and its distillation signature code. Detection groups templates on these
     integers; the skeleton text is not needed for it and is dropped for templates only one
-    account has used."""
+    account has used.
+
+    On SQLite the key is not the rowid (a ``BIGINT`` primary key is a separate index): new
+    rows are appended at the end of the table and only the narrow key index takes random
+    inserts, as in ``template_texts``. With the key as rowid (revisions 0005-0006) every
+    ingest transaction inserted its new templates all over a table of ~150 bytes a template
+    (1.9 GB at 12.7M templates) and rewrote most of its pages. The loader reads the table in
+    rowid slices and sorts by key (app.detection.loader)."""
 
     __table__ = Table(
         "template_signatures",
         Base.metadata,
-        # On SQLite an INTEGER PRIMARY KEY is the rowid itself: one B-tree instead of two.
-        Column(
-            "template_key",
-            BigInteger().with_variant(Integer, "sqlite"),
-            primary_key=True,
-            autoincrement=False,
-        ),
+        Column("template_key", BigInteger, primary_key=True, autoincrement=False),
         Column("words", Integer, nullable=False),
         Column("signature", SmallInteger, nullable=False),
         Column("bands", LargeBinary, nullable=False),

@@ -3,8 +3,8 @@
 What goes (all in one transaction, audited with the counts):
 
 * request-derived data last seen before the cutoff: observations, activity windows, prompt
-  samples, then the clear-text observed values and the template signatures nothing refers to
-  any more;
+  samples, then the clear-text observed values, template texts and template signatures
+  nothing refers to any more;
 * accounts created before the cutoff with no request since, and everything about them
   (payment methods, observations, activity, usage);
 * the members, edges and snapshots of detection runs that finished before the cutoff, except
@@ -43,8 +43,8 @@ from app.models import (
     PromptSample,
     ReviewDecision,
     TemplateSignature,
+    TemplateText,
 )
-from graph.types import Kind
 
 HOLD_STATUSES = ("in_review", "confirmed", "actioned")
 
@@ -143,18 +143,14 @@ def purge(
         (
             "observed_values",
             ObservedValue,
-            or_(
-                and_(  # template skeletons are referenced by the activity windows
-                    ObservedValue.kind == int(Kind.TEMPLATE),
-                    ObservedValue.value_key.not_in(select(Activity.template_key).distinct()),
-                ),
-                and_(
-                    ObservedValue.kind != int(Kind.TEMPLATE),
-                    tuple_(ObservedValue.kind, ObservedValue.value_key).not_in(
-                        select(Observation.kind, Observation.value_key)
-                    ),
-                ),
+            tuple_(ObservedValue.kind, ObservedValue.value_key).not_in(
+                select(Observation.kind, Observation.value_key)
             ),
+        ),
+        (  # template skeletons are referenced by the activity windows
+            "template_texts",
+            TemplateText,
+            TemplateText.template_key.not_in(select(Activity.template_key).distinct()),
         ),
         (  # a template's band keys go with its last activity window, as its skeleton does
             "template_signatures",

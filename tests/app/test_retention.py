@@ -22,6 +22,7 @@ from app.models import (
     ClusterSnapshot,
     Observation,
     ObservedValue,
+    TemplateText,
 )
 from app.ops.retention import purge
 from graph import DetectParams
@@ -83,6 +84,8 @@ def test_purge_keeps_held_clusters_and_the_latest_run(ctx: Context, api: object)
             tuple(r) for r in s.execute(select(ObservedValue.kind, ObservedValue.value_key))
         }
         assert kept_values and kept_values <= referenced, "no clear value outlives its data"
+        kept_texts = {(4, k) for (k,) in s.execute(select(TemplateText.template_key))}
+        assert kept_texts and kept_texts <= referenced, "no template text outlives its use"
         audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "data.purge")).all()
         assert len(audit) == 1 and audit[0].details["deleted"]["accounts"] > 0
 

@@ -160,3 +160,34 @@ def test_signatures_stored_as_16_bit_columns_convert_to_the_keys_ingest_computes
         "pk_template_signatures"
     )
     engine.dispose()
+
+
+def test_template_texts_move_out_of_observed_values_and_back(empty_db_url: str) -> None:
+    """Revision 0007 moves the skeleton texts (kind 4 in observed_values) into
+    template_texts and leaves every other observed value where it was; the downgrade puts
+    them back. A database ingested before the upgrade keeps showing its templates."""
+    from sqlalchemy import text
+
+    from app.core.db import session_factory
+    from app.detection.repository import template_texts
+
+    engine = make_engine(empty_db_url)
+    upgrade(engine, "0006")
+    rows = [(4, 11, "please summarise <n>"), (4, -22, "write a poem"), (1, 11, "10.0.0.1")]
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO observed_values (kind, value_key, value) VALUES (:k, :v, :t)"),
+            [{"k": k, "v": v, "t": t} for k, v, t in rows],
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT kind, value_key, value FROM observed_values")).all()
+    assert [tuple(r) for r in left] == [(1, 11, "10.0.0.1")]
+    with session_factory(engine)() as s:
+        assert template_texts(s, [11, -22, 33]) == {11: "please summarise <n>", -22: "write a poem"}
+    downgrade(engine, "0006")
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT kind, value_key, value FROM observed_values")).all()
+    assert sorted(tuple(r) for r in back) == sorted(rows)
+    assert "template_texts" not in inspect(engine).get_table_names()
+    engine.dispose()

@@ -112,18 +112,12 @@ def test_templates_ingested_before_signatures_were_stored_get_the_same_keys(
 
 def _template_texts(ctx: Context) -> set[str]:
     with ctx.engine.connect() as conn:
-        return set(
-            conn.execute(
-                text(f"SELECT value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)}")
-            ).scalars()
-        )
+        return set(conn.execute(text("SELECT value FROM template_texts")).scalars())
 
 
 def _texts_by_key(ctx: Context) -> dict[int, str]:
     with ctx.engine.connect() as conn:
-        rows = conn.execute(
-            text(f"SELECT value_key, value FROM observed_values WHERE kind = {int(Kind.TEMPLATE)}")
-        )
+        rows = conn.execute(text("SELECT template_key, value FROM template_texts"))
         return {int(k): v for k, v in rows}
 
 
@@ -260,7 +254,7 @@ def test_a_run_that_fails_after_dropping_leaves_texts_and_samples_as_they_were(
     ctx: Context, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     _mostly_one_offs(ctx)
-    before = {t: _table(ctx, t) for t in ("observed_values", "prompt_samples")}
+    before = {t: _table(ctx, t) for t in ("template_texts", "prompt_samples")}
 
     def fail(_session: object) -> None:
         raise RuntimeError("disk full")
@@ -278,9 +272,9 @@ def test_a_run_that_fails_after_dropping_leaves_texts_and_samples_as_they_were(
 
 
 def test_signatures_are_read_whole_and_in_key_order_across_the_key_space(ctx: Context) -> None:
-    """The loader reads the table in slices of the key space: keys at both ends of int64,
-    either side of each slice's bound and zero all come back once, in order, each with
-    its own words, signature code and band keys."""
+    """The loader reads the table in slices (of the key space on PostgreSQL, of the rowids
+    on SQLite): keys at both ends of int64, either side of each key slice's bound and zero
+    all come back once, in order, each with its own words, signature code and band keys."""
     from app.detection.loader import _read_signatures
     from graph.signals.prompts import BANDS, pack_bands
 
@@ -309,6 +303,81 @@ def test_signatures_are_read_whole_and_in_key_order_across_the_key_space(ctx: Co
     assert (read_bands == bands).all()
 
 
+def test_signatures_appended_in_any_order_with_gaps_are_read_once_in_key_order(
+    ctx: Context,
+) -> None:
+    """SQLite appends new signatures at the table's end (the key is a separate index) and the
+    loader reads rowid slices: rows stored in random key order over several slices each, with
+    holes where rows were deleted, come back once each, sorted by key, bands with their key."""
+    from app.detection.loader import _read_signatures
+    from graph.signals.prompts import BANDS, pack_bands
+
+    rng = np.random.default_rng(1)
+    keys = np.unique(rng.integers(-(2**63), 2**63 - 1, size=5_000, dtype=np.int64))
+    rng.shuffle(keys)
+    bands = rng.integers(0, 2**32, size=(len(keys), 2 * BANDS), dtype=np.uint32)
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO template_signatures (template_key, words, signature, bands) "
+                "VALUES (:k, :w, 0, :b)"
+            ),
+            [
+                {"k": k, "w": i, "b": b}
+                for i, (k, b) in enumerate(zip(keys.tolist(), pack_bands(bands), strict=True))
+            ],
+        )
+        gone = keys[::7].tolist()
+        conn.execute(
+            text("DELETE FROM template_signatures WHERE template_key = :k"),
+            [{"k": k} for k in gone],
+        )
+    kept = np.ones(len(keys), dtype=bool)
+    kept[::7] = False
+    order = np.argsort(keys[kept])
+    with ctx.engine.connect() as conn:
+        stored, read_bands = _read_signatures(conn)
+    assert stored[:, 0].tolist() == keys[kept][order].tolist()
+    assert stored[:, 1].tolist() == np.flatnonzero(kept)[order].tolist()
+    assert (read_bands == bands[kept][order]).all()
+
+
+def test_signatures_of_a_utf16_sqlite_database_are_read_through_hex(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The bytes of the bands are joined as text: a database created in UTF-16 would
+    transcode them, so there the loader asks for hex; the same keys and bands come back."""
+    import sqlite3
+
+    from app.core.db import make_engine, upgrade
+    from app.detection.loader import _read_signatures
+    from graph.signals.prompts import BANDS, pack_bands
+
+    path = tmp_path / "utf16.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA encoding = 'UTF-16le'")
+        raw.execute("CREATE TABLE t (x)")  # the encoding is fixed by the first table
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    keys = [-5, 0, 9]
+    bands = np.array([[0, 0xFFFFFFFF] * BANDS, [0xD800DC00] * 2 * BANDS, [7] * 2 * BANDS])
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql("PRAGMA encoding").scalar() == "UTF-16le"
+        conn.execute(
+            text(
+                "INSERT INTO template_signatures (template_key, words, signature, bands) "
+                "VALUES (:k, 1, 0, :b)"
+            ),
+            [
+                {"k": k, "b": b}
+                for k, b in zip(keys, pack_bands(bands.astype(np.uint32)), strict=True)
+            ],
+        )
+    with engine.connect() as conn:
+        stored, read_bands = _read_signatures(conn)
+    engine.dispose()
+    assert stored[:, 0].tolist() == keys
+    assert (read_bands == bands).all()
+
+
 def test_signatures_added_while_they_are_read_are_read_too(
     ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -334,13 +403,13 @@ def test_signatures_added_while_they_are_read_are_read_too(
     assert (read_bands == bands).all()
 
 
-def test_template_text_keys_are_read_whole_without_a_count(
+def test_integer_keys_are_read_whole_without_a_count(
     ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Integer-only reads (the keys of templates that still have a text) are gathered slice
-    by slice without counting the table first: keys across the whole key space, more than
-    one slice's worth in some, all come back once and in order, and other kinds' values stay
-    out."""
+    """Integer-only reads (as of the keys of templates that still have a text) are gathered
+    slice by slice without counting the table first: keys across the whole key space, more
+    than one slice's worth in some, all come back once and in order, and rows the condition
+    leaves out stay out."""
     from app.detection import loader
 
     step = 2**64 // 64
@@ -358,8 +427,8 @@ def test_template_text_keys_are_read_whole_without_a_count(
     with ctx.engine.begin() as conn:
         conn.execute(
             text("INSERT INTO observed_values (kind, value_key, value) VALUES (:k, :v, 'x')"),
-            [{"k": int(Kind.TEMPLATE), "v": k} for k in keys[::-1]]
-            + [{"k": int(Kind.IP), "v": k} for k in (3, 4)],
+            [{"k": int(Kind.IP), "v": k} for k in keys[::-1]]
+            + [{"k": int(Kind.USER_AGENT), "v": k} for k in (3, 4)],
         )
 
     def no_count(conn: object, sql: str) -> int:
@@ -368,6 +437,6 @@ def test_template_text_keys_are_read_whole_without_a_count(
     monkeypatch.setattr(loader, "_count", no_count)
     with ctx.engine.connect() as conn:
         got = loader._read_slices(
-            conn, "observed_values", "value_key", where=f"kind = {int(Kind.TEMPLATE)}"
+            conn, "observed_values", "value_key", where=f"kind = {int(Kind.IP)}"
         )[0][:, 0]
     assert got.tolist() == keys
