@@ -103,14 +103,18 @@ def _per_component(
 
 
 def _igraph(n: int, src: np.ndarray, dst: np.ndarray) -> object:
-    """An igraph graph of the edges, handed over as a buffer of int64 pairs where igraph
+    """An igraph graph of the edges, handed over as an array of int64 pairs where igraph
     takes one (python-igraph 0.11.x took a list of pairs only: 8M edges as Python lists
-    cost ~1 GB and twice the construction time)."""
+    cost ~1 GB and twice the construction time). Added to an empty graph, not passed to
+    the constructor: the same graph, built in 0.24 s instead of 0.41 s for 763k edges
+    (python-igraph 1.0, same run)."""
     import igraph as ig
 
     pairs = np.ascontiguousarray(np.stack([src, dst], axis=1), dtype=np.int64)
     try:
-        return ig.Graph(n=n, edges=pairs.data, directed=False)
+        g = ig.Graph(n=n, directed=False)
+        g.add_edges(pairs)
+        return g
     except (TypeError, ValueError, NotImplementedError):  # 0.11 iterates the buffer
         return ig.Graph(n=n, edges=pairs.tolist(), directed=False)
 
