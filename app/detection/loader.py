@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,8 @@ from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
 from graph.signals.prompts import BANDS, grouping_features
 from graph.templates import group_templates
 from graph.types import Kind
+
+T = TypeVar("T")
 
 LINK_OBSERVATION_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY)
 ACCOUNT_KEY_KINDS = {
@@ -59,11 +63,14 @@ def load_input(
     parts += _payments(pm, derived)
     rows = pd.Index(acc["id"])
     kinds = ",".join(str(int(k)) for k in LINK_OBSERVATION_KINDS)
-    obs = _read_by_account(
-        conn, rows, "observations", ("kind", "value_key", "n"), f"WHERE kind IN ({kinds})"
+    obs, act = _side_by_side(
+        conn,
+        lambda c: _read_by_account(
+            c, rows, "observations", ("kind", "value_key", "n"), f"WHERE kind IN ({kinds})"
+        ),
+        lambda c: _read_by_account(c, rows, "activity", ('"window"', "template_key", "n")),
     )
     parts.append(pd.DataFrame({"a": obs[0], "kind": obs[1], "key": obs[2], "n": obs[3]}))
-    act = _read_by_account(conn, rows, "activity", ('"window"', "template_key", "n"))
     parts.append(_template_incidence(act[0], act[2], act[3]))
     inc = pd.concat(parts, ignore_index=True)
     incidence = Incidence(
@@ -359,6 +366,31 @@ def _read(conn: Connection, sql: str) -> pd.DataFrame:
     finally:
         cur.close()
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _side_by_side(
+    conn: Connection, here: Callable[[Connection], T], beside: Callable[[Connection], T]
+) -> tuple[T, T]:
+    """``here(conn)`` and, in a thread on a connection of its own, ``beside``: the database
+    steps through one table's rows (the driver lets the GIL go meanwhile) while Python
+    parses the other's. Each statement reads its own snapshot either way (SQLite's driver
+    opens no transaction for a SELECT; PostgreSQL's READ COMMITTED snapshots per statement),
+    so two connections see what one would. An in-memory SQLite database has one connection
+    only: there the two run one after the other."""
+    url = conn.engine.url
+    if url.get_backend_name() == "sqlite" and (
+        url.database in (None, "", ":memory:") or "mode=memory" in str(url)
+    ):
+        return here(conn), beside(conn)
+
+    def run() -> T:
+        with conn.engine.connect() as other:
+            return beside(other)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(run)
+        first = here(conn)
+        return first, later.result()
 
 
 def _read_by_account(
