@@ -249,11 +249,11 @@ def _read_slices(
     loaded machine). SQLite's group_concat appends a blob's bytes as they are (a UTF-8
     database does not transcode) when the connection hands text back as bytes: 1.28M
     signatures 0.74 s against 1.27 s through hex (same run); a database in another encoding
-    still goes through hex. ``key``
-    leads an index, so each slice is one range scan; ``by_rowid`` (SQLite: a rowid table whose
-    key is a separate index, app.models.ingest.TemplateSignature) slices the rowids instead,
-    the table's own order, and sorts by key after (a range scan of the key index would fetch
-    each row from a random page). With a binary column the arrays are
+    still goes through hex. ``key`` leads an index, so each slice is one range scan;
+    ``by_rowid`` (SQLite: a rowid table whose key is a separate index,
+    app.models.ingest.TemplateSignature) slices the rowids instead, the table's own order,
+    and sorts by key after (a range scan of the key index would fetch each row from a random
+    page). With a binary column the arrays are
     allocated once from a count and filled slice by slice (12.7M signatures: 1.6 GB once,
     not three copies); integers alone grow by doubling as slices arrive, without the count
     (a count is one more walk over the rows)."""
