@@ -260,11 +260,11 @@ def _read_slices(
     pg = conn.dialect.name == "postgresql"
     cols = (key, *columns)
     cast = (lambda c: f"CAST({c} AS TEXT)") if pg else (lambda c: c)
-    joined = " || ',' || ".join(cast(c) for c in cols)
-    # SQLite: one range scan, so both aggregates see the rows in the same order
+    # SQLite: one range scan, so every aggregate sees the rows in the same order
     order = f" ORDER BY {key}" if pg else ""
     agg = "string_agg" if pg else "group_concat"
-    parts = ["count(*)", f"{agg}({joined}, ','{order})"]
+    # one aggregate per column (no intermediate string per row; see _read_by_account)
+    parts = ["count(*)", *(f"{agg}({cast(c)}, ','{order})" for c in cols)]
     width = 0
     as_hex = False
     if binary is not None:
@@ -292,10 +292,10 @@ def _read_slices(
     for i in range(ranges):
         lo = first + i * step
         sql = select if i == ranges - 1 else f"{select} AND {sliced} < :hi"
-        n, text_ints, *joined_bytes = _one(conn, sql, {"lo": lo, "hi": lo + step}, binary_out)
+        n, *texts = _one(conn, sql, {"lo": lo, "hi": lo + step}, binary_out)
         if not n:
             continue
-        got = np.fromstring(text_ints, dtype=np.int64, sep=",").reshape(n, len(cols))
+        joined_bytes = texts[len(cols) :]
         blob = b"" if not joined_bytes else bytes(joined_bytes[0])
         if as_hex:
             blob = bytes.fromhex(blob.decode())
@@ -305,7 +305,8 @@ def _read_slices(
             room = n if width else max(n, len(ints))  # integers alone: doubling, amortised
             ints = np.concatenate([ints[:at], np.empty((room, len(cols)), np.int64)])
             raw = np.concatenate([raw[:at], np.empty((room, width), np.uint8)])
-        ints[at : at + n] = got
+        for j, joined in enumerate(texts[: len(cols)]):
+            ints[at : at + n, j] = _ints(joined)
         raw[at : at + n] = np.frombuffer(blob, np.uint8).reshape(n, width)
         at += n
     ints, raw = ints[:at], raw[:at]
@@ -404,18 +405,21 @@ def _read_by_account(
     """Stream a high-volume table keyed by account id as integer arrays: the account's row
     in ``rows`` first, then ``columns`` (rows of accounts not ingested yet are left out).
 
-    The database joins each account's rows into one text of integers (``group_concat`` /
-    ``string_agg``) and NumPy parses them, so Python handles one row per account, not per
-    stored row: 3.46M activity rows read in ~2 s instead of ~5 s through the driver's row
-    tuples and a join to a temporary account table."""
-    agg = "string_agg" if conn.dialect.name == "postgresql" else "group_concat"
-    text = " || ',' || ".join(f"CAST({c} AS TEXT)" for c in columns)
-    sql = (
-        f"SELECT account_id, count(*), {agg}({text}, ',') FROM {table} {where} GROUP BY account_id"
+    The database joins each column of an account's rows into one text of integers
+    (``group_concat`` / ``string_agg``; the aggregates of one group see its rows in the same
+    order) and NumPy parses them, so Python handles one row per account, not per stored row:
+    3.46M activity rows read in ~2 s instead of ~5 s through the driver's row tuples and a
+    join to a temporary account table. One aggregate per column, not one over the columns
+    joined with ``||``: SQLite then builds no intermediate string per row (2.4M activity rows
+    0.90-0.94 s against 1.22 s in SQLite, same run)."""
+    pg = conn.dialect.name == "postgresql"
+    aggs = ", ".join(
+        f"string_agg(CAST({c} AS TEXT), ',')" if pg else f"group_concat({c})" for c in columns
     )
+    sql = f"SELECT account_id, count(*), {aggs} FROM {table} {where} GROUP BY account_id"
     width = len(columns)
     accounts: list[np.ndarray] = []
-    values: list[np.ndarray] = []
+    values: list[list[np.ndarray]] = []
     raw: Any = conn.connection.driver_connection
     cur = raw.cursor()
     try:
@@ -423,17 +427,20 @@ def _read_by_account(
         while part := cur.fetchmany(chunk):
             at = rows.get_indexer(pd.Index([r[0] for r in part]))
             counts = np.fromiter((r[1] for r in part), dtype=np.int64, count=len(part))
-            joined = ",".join(r[2] for r in part)
-            ints = np.fromstring(joined, dtype=np.int64, sep=",").reshape(-1, width)
             keep = np.repeat(at >= 0, counts)
             accounts.append(np.repeat(at, counts)[keep].astype(np.int32))
-            values.append(ints[keep])
+            values.append([_ints(",".join([r[2 + i] for r in part]))[keep] for i in range(width)])
     finally:
         cur.close()
     if not accounts:
         return [np.zeros(0, np.int32)] + [np.zeros(0, np.int64) for _ in columns]
-    data = np.concatenate(values)
-    return [np.concatenate(accounts)] + [data[:, i] for i in range(width)]
+    columns_read = [np.concatenate([v[i] for v in values]) for i in range(width)]
+    return [np.concatenate(accounts), *columns_read]
+
+
+def _ints(joined: str | bytes) -> np.ndarray:
+    """Comma-separated integers as an int64 array."""
+    return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
 def _objects(series: pd.Series) -> np.ndarray:
