@@ -517,7 +517,10 @@ def _detect_params(ctx: Context, engine: str | None, resolution: float | None, s
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 def detect(engine: str | None, resolution: float | None, seed: int, as_json: bool) -> None:
     """Link accounts, find communities, score and explain them; record the run."""
+    from app.core.heap import single_arena
     from app.detection.service import RunInProgress
+
+    single_arena()  # before the run's threads start (app.core.heap)
     from app.detection.service import detect as run
 
     ctx = _ctx()

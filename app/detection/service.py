@@ -23,6 +23,7 @@ from app.core.audit import record
 from app.core.context import Context
 from app.core.db import transaction
 from app.core.errors import describe
+from app.core.heap import retained_heap
 from app.detection import display as display_mod
 from app.detection import lease
 from app.detection import repository as repo
@@ -142,8 +143,9 @@ def fail_run(ctx: Context, run_id: str, *, actor: str, reason: str) -> None:
 def execute_run(
     ctx: Context, run_id: str, params: DetectParams, progress: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
-    """Run detection for a started run; on any failure mark it failed and re-raise."""
-    with lease.heartbeat(ctx.engine, run_id):
+    """Run detection for a started run; on any failure mark it failed and re-raise. Freed
+    memory stays in the process until the run ends (``app.core.heap``)."""
+    with lease.heartbeat(ctx.engine, run_id), retained_heap():
         return _execute(ctx, run_id, params, progress)
 
 
