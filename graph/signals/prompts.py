@@ -445,11 +445,14 @@ def _similar_pairs(bands: np.ndarray, min_similarity: float) -> tuple[np.ndarray
     need = int(np.ceil(width * (min_similarity * (1 - _CHANCE) + _CHANCE) - 1e-9))
     index = np.arange(n, dtype=np.uint64)
     low = np.uint64(0xFFFFFFFF)
+    # each band's keys side by side: a column of the (templates x bands) array is read a
+    # cache line per template (12.7M templates: 0.105 s a band against 0.014 s)
+    columns = np.ascontiguousarray(bands.T)
 
     def one_band(band: int) -> list[tuple[np.ndarray, np.ndarray]]:
         # (key, index) packed into one uint64 and sorted by value: the order of a stable
         # argsort on the key, several times faster (measured 0.04 against 0.23 s at 2.2M)
-        packed = (bands[:, band].astype(np.uint64) << np.uint64(32)) | index
+        packed = (columns[band].astype(np.uint64) << np.uint64(32)) | index
         packed.sort()
         order = (packed & low).astype(np.int64)
         key = packed >> np.uint64(32)
