@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from graph.arrays import distinct
 from graph.build import AccountGraph, value_codes
 from graph.types import Kind
 
@@ -183,7 +184,7 @@ def _hard_ties(hard: pd.DataFrame, k: int) -> np.ndarray:
     hard identifier (a card, a device, a key, a phone), whatever its number of holders."""
     pairs = hard[["v", "c"]].merge(hard[["v", "c"]], on="v")
     pairs = pairs[pairs["c_x"] != pairs["c_y"]]
-    return np.unique(pairs["c_x"].to_numpy(np.int64) * k + pairs["c_y"].to_numpy(np.int64))
+    return distinct(pairs["c_x"].to_numpy(np.int64) * k + pairs["c_y"].to_numpy(np.int64))
 
 
 def _pieces(

@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from app.core.db import SQLITE_HAS_JSON, json_key_arrays
+from graph.arrays import distinct
 
 #: On SQLite, rewrite the tables instead of deleting from them when the doomed templates are
 #: at least this share of the templates that still have a text (below it, deleting touches
@@ -41,7 +42,7 @@ def drop_one_off_templates(conn: Connection, keys: np.ndarray, with_text: int) -
         return 0, 0
     keys = np.asarray(keys, dtype=np.int64)
     if (keys[1:] <= keys[:-1]).any():  # graph.build.one_off_templates gives them sorted
-        keys = np.unique(keys)
+        keys = distinct(keys)
     _fill_keys(conn, keys)
     doomed_samples = f"template_key IN (SELECT key FROM {_KEYS})"
     doomed_texts = (

@@ -20,6 +20,7 @@ from app.models import (
     PromptSample,
     RequestKey,
 )
+from graph.arrays import distinct
 from graph.signals.prompts import pack_bands
 from graph.types import Kind
 
@@ -295,7 +296,7 @@ class SampleBook:
             if len(keys) == 0:
                 return
         t = PromptSample.__table__.c
-        used = _counts(session, t.template_key, np.unique(keys))
+        used = _counts(session, t.template_key, distinct(keys))
         before = np.fromiter((used.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
         rows = take(rows, before + rank_within(keys) < self.limit)
         # the accounts' allowance, then slots again among the rows left (slots stay dense)

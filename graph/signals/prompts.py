@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from graph.arrays import distinct
+
 if TYPE_CHECKING:
     from graph.signals.minhash import Words
 
@@ -336,7 +338,7 @@ def _holding_a_phrase(texts: Sequence[str]) -> np.ndarray:
             i = int(np.searchsorted(ends, at, side="right"))
             found.append(i)
             at = joined.find(phrase, int(ends[i]))  # the next text: one hit a text is enough
-    return np.unique(np.asarray(found, dtype=np.int64))
+    return distinct(np.asarray(found, dtype=np.int64))
 
 
 _GUARD_PHRASES = tuple(dict.fromkeys(p for ps in _SIGNATURE_WORDS.values() for p in ps))
