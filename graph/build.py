@@ -104,7 +104,8 @@ def rarity(df: np.ndarray) -> np.ndarray:
 
 
 def _dedupe_pairs(account: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct (account, key) rows, sorted by key, then account. When the key's range
+    """The distinct (account, key) rows, sorted by key, then account (any
+    integer columns, the first non-negative; the second is the major order). When the key's range
     and the account rows fit in 63 bits together, each row is one int64 and NumPy sorts
     those (one vectorised sort instead of a two-key ``lexsort``; ``np.sort`` and a mask, not
     ``np.unique``, which took 5.1 s against 0.41 s for 6M int64 with NumPy 2.4).
@@ -225,10 +226,8 @@ def _timing(act: Activity, n: int, p: BuildParams) -> Timing:
     # most pairs share one cell by chance: dropped block by block, never all held at once
     counts = pair_sums(n, a[keep], col, np.ones(int(keep.sum())), p.timing_min_shared)
     # per account: distinct active windows, first and last window (sorted, no ufunc.at)
-    order = np.lexsort((act.window, act.account))
-    sa, sw = act.account[order], act.window[order]
-    new = np.r_[True, (sa[1:] != sa[:-1]) | (sw[1:] != sw[:-1])]
-    active = np.bincount(sa[new], minlength=n).astype(np.float64)
+    sw, sa = _dedupe_pairs(act.window, act.account)  # distinct, by account then window
+    active = np.bincount(sa, minlength=n).astype(np.float64)
     starts = np.flatnonzero(np.r_[True, sa[1:] != sa[:-1]])
     ends = np.r_[starts[1:], len(sa)] - 1
     first = np.zeros(n, dtype=np.int64)
