@@ -104,10 +104,10 @@ def rarity(df: np.ndarray) -> np.ndarray:
 
 
 def _dedupe_pairs(account: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct (account, key) rows, sorted by key, then account (any
-    integer columns, the first non-negative; the second is the major order). When the key's range
-    and the account rows fit in 63 bits together, each row is one int64 and NumPy sorts
-    those (one vectorised sort instead of a two-key ``lexsort``; ``np.sort`` and a mask, not
+    """The distinct (account, key) rows, sorted by key, then account (any integer columns,
+    the first non-negative; the second is the major order). When the key's range and the
+    account rows fit in 63 bits together, each row is one int64 and NumPy sorts those (one
+    vectorised sort instead of a two-key ``lexsort``; ``np.sort`` and a mask, not
     ``np.unique``, which took 5.1 s against 0.41 s for 6M int64 with NumPy 2.4).
 
     >>> a, k = _dedupe_pairs(np.array([2, 0, 2, 1]), np.array([-5, 9, -5, -5]))
