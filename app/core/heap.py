@@ -57,6 +57,15 @@ def single_arena() -> bool:
     return libc is not None and bool(libc.mallopt(_M_ARENA_MAX, 1))
 
 
+def release() -> None:
+    """Hand the heap's free memory back to the system now (``malloc_trim``): called between
+    a run's stages, so what one stage freed and the next cannot reuse does not add up to a
+    higher peak."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
 @contextmanager
 def retained_heap() -> Iterator[bool]:
     """Run the block with large blocks served from the heap and freed memory kept; yields

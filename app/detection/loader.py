@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from app.core.heap import release
 from app.detection.values import attribute_text, bin_postcode_text, derived_key
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
 from graph.signals.prompts import BANDS, grouping_features
@@ -50,6 +51,7 @@ def load_input(
     templates = read_templates(conn)
     groups = group_templates(templates)
     templates = replace(templates, bands=None)
+    release()  # the grouping's working set goes back before the rest is read (app.core.heap)
     acc = _read(conn, _ACCOUNTS_SQL)
     accounts = _accounts(acc)
     parts = [*_declared(acc), *_attributes(acc, derived)]

@@ -23,7 +23,7 @@ from app.core.audit import record
 from app.core.context import Context
 from app.core.db import transaction
 from app.core.errors import describe
-from app.core.heap import retained_heap
+from app.core.heap import release, retained_heap
 from app.detection import display as display_mod
 from app.detection import lease
 from app.detection import repository as repo
@@ -154,6 +154,7 @@ def _execute(
 ) -> dict[str, Any]:
 
     def say(stage: str) -> None:
+        release()  # what the last stage freed goes back (app.core.heap)
         with transaction(ctx.sessions) as s:
             s.execute(update(DetectionRun).where(DetectionRun.id == run_id).values(progress=stage))
         if progress:
