@@ -63,3 +63,20 @@ def test_defaults_come_back_when_the_run_fails() -> None:
     with pytest.raises(RuntimeError), heap.retained_heap():
         raise RuntimeError("run failed")
     assert _grown_by_array() >= BLOCK
+
+
+def _resident_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+    except OSError:
+        pytest.skip("needs /proc/self/statm")
+
+
+def test_release_hands_what_a_stage_freed_back() -> None:
+    with heap.retained_heap():
+        block = np.ones(BLOCK, dtype=np.uint8)  # written: resident
+        del block
+        kept = _resident_bytes()
+        heap.release()
+        assert kept - _resident_bytes() >= BLOCK // 2
