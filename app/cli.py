@@ -519,10 +519,9 @@ def detect(engine: str | None, resolution: float | None, seed: int, as_json: boo
     """Link accounts, find communities, score and explain them; record the run."""
     from app.core.heap import single_arena
     from app.detection.service import RunInProgress
-
-    single_arena()  # before the run's threads start (app.core.heap)
     from app.detection.service import detect as run
 
+    single_arena()  # before the run's threads start (app.core.heap)
     ctx = _ctx()
     params = _detect_params(ctx, engine, resolution, seed)
     try:

@@ -107,8 +107,7 @@ def _dedupe_pairs(account: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.
     """The distinct (account, key) rows, sorted by key, then account (any integer columns,
     the first non-negative; the second is the major order). When the key's range and the
     account rows fit in 63 bits together, each row is one int64 and NumPy sorts those (one
-    vectorised sort instead of a two-key ``lexsort``; ``np.sort`` and a mask, not
-    ``np.unique``, which took 5.1 s against 0.41 s for 6M int64 with NumPy 2.4).
+    vectorised sort instead of a two-key ``lexsort``, through ``graph.arrays.distinct``).
 
     >>> a, k = _dedupe_pairs(np.array([2, 0, 2, 1]), np.array([-5, 9, -5, -5]))
     >>> a.tolist(), k.tolist()
@@ -118,8 +117,7 @@ def _dedupe_pairs(account: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.
         low = int(key.min())
         shift = max(int(account.max()).bit_length(), 1)
         if (int(key.max()) - low).bit_length() + shift <= 63:
-            packed = np.sort(((key - low).astype(np.int64) << shift) | account)
-            packed = packed[np.r_[True, packed[1:] != packed[:-1]]]
+            packed = distinct(((key - low).astype(np.int64) << shift) | account)
             rows = (packed & ((1 << shift) - 1)).astype(account.dtype)
             return rows, ((packed >> shift) + low).astype(key.dtype)
     order = np.lexsort((account, key))

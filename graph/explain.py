@@ -403,7 +403,7 @@ class _Rows:
     def __init__(self, frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
         c = frame["c"].to_numpy()
         starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]]) if len(c) else np.zeros(0, int)
-        ends = np.r_[starts[1:], len(c)].astype(int)[: len(starts)]  # none for no rows
+        ends = np.r_[starts[1:], len(c)] if len(c) else starts
         self._at = dict(
             zip(c[starts].tolist(), zip(starts.tolist(), ends.tolist(), strict=True), strict=True)
         )

@@ -18,6 +18,7 @@ is free to the system, so a long-lived server does not keep a run's peak.
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ _lock = threading.Lock()
 _depth = 0
 
 
+@functools.cache
 def _glibc() -> Any | None:
     """The C library when it is glibc (``gnu_get_libc_version`` exists), else None."""
     try:
