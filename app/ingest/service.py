@@ -227,6 +227,7 @@ class Ingestor:
         (3-18% across runs) was within this machine's noise, the memory cost is bounded. The
         HTTP ingest leaves the server's pooled connections at their default.
         """
+        self.samples.begin()
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             # One ingest transaction at a time. Two ingests upserting overlapping values

@@ -44,16 +44,28 @@ def test_groups_reduce_like_pandas(rows: list[tuple[int, int, int, int]]) -> Non
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
 
-def test_groups_stay_exact_when_combined_codes_are_refactored() -> None:
+def test_exact_codes_stay_exact_when_combined_codes_are_refactored() -> None:
     # the combined code is re-factorized once it could overflow with the next key; force
     # that on every key and compare with the plain path
     rng = np.random.default_rng(3)
-    keys = [rng.integers(0, n, 5_000) for n in (50, 7, 2**40)]
-    plain = Groups(*keys)
+    keys = (rng.integers(0, 50, 5_000), rng.integers(0, 7, 5_000), rng.integers(0, 2**40, 5_000))
+    plain, _ = grouping._exact_codes(keys)
     with patch.object(grouping, "_REFACTOR_ABOVE", 1):
-        refactored = Groups(*keys)
-    assert refactored.count == plain.count
-    assert (refactored.codes == plain.codes).all()
+        refactored, _ = grouping._exact_codes(keys)
+    assert (refactored == plain).all()
+    assert (Groups(*keys).codes == plain).all()  # the hashed path gives the same codes
+
+
+def test_groups_stay_exact_when_different_keys_share_a_hash() -> None:
+    # every row hashed alike (the worst collision): the groups are still the key tuples
+    rng = np.random.default_rng(4)
+    keys = (rng.integers(0, 3, 2_000), rng.integers(0, 4, 2_000).astype(np.int16))
+    want = Groups(*keys)
+    with patch.object(grouping, "_mixed", lambda ks: np.zeros(len(ks[0]), dtype=np.uint64)):
+        got = Groups(*keys)
+    assert got.count == want.count == 12
+    assert (got.codes == want.codes).all()
+    assert (got.first_row == want.first_row).all()
 
 
 @given(st.lists(st.integers(0, 5), max_size=50))

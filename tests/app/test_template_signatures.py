@@ -185,6 +185,40 @@ def test_prompt_samples_are_bounded_per_account(
     assert sorted(r[1] for r in rows if r[2] == "a2") == [1]
 
 
+def test_sample_allowance_holds_across_batches_and_transactions(ctx: Context) -> None:
+    # one ingestor, batches of two lines in transactions of four: the per-account counts
+    # it keeps within a transaction hold across its batches, and are read again in the next
+    # transaction (another writer may have added samples in between)
+    cap = 5
+    ctx.settings = ctx.settings.model_copy(
+        update={
+            "prompt_samples_per_account": cap,
+            "ingest_batch_lines": 2,
+            "ingest_commit_lines": 4,
+        }
+    )
+    ingestor = make_ingestor(ctx)
+    words = ["rivers", "lakes", "seas", "hills", "woods", "roads", "towns", "ports", "docks"]
+    recs = [
+        request("a1", prompt=f"{w} is the topic of my essay, please help", id=f"a{i}")
+        for i, w in enumerate(words)
+    ]
+    ingestor.ingest(io.BytesIO(ndjson(*recs[:3])))  # type: ignore[arg-type]
+    assert collections.Counter(r[2] for r in _table(ctx, "prompt_samples")) == {"a1": 3}
+    with ctx.engine.begin() as conn:  # another ingest stores one more of a1's prompts
+        conn.execute(
+            text(
+                "INSERT INTO prompt_samples (template_key, slot, account_id, ts, text) "
+                "VALUES (42, 0, 'a1', 0, 'elsewhere')"
+            )
+        )
+    ingestor.ingest(io.BytesIO(ndjson(*recs[3:])))  # type: ignore[arg-type]
+    rows = _table(ctx, "prompt_samples")
+    assert collections.Counter(r[2] for r in rows) == {"a1": cap}
+    kept = {r[4] for r in rows}
+    assert kept == {"elsewhere"} | {f"{w} is the topic of my essay, please help" for w in words[:4]}
+
+
 PROSE = [
     "My landlord has not returned the deposit for my flat in Leeds, what are my options",
     "Draft a birthday message for my grandmother who is turning ninety this weekend",
