@@ -13,12 +13,14 @@ order, while this process writes the previous batch.
 
 from __future__ import annotations
 
+import gc
 import io
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -86,6 +88,26 @@ def _with_source(future: Future[Prepared], source: Any) -> Prepared:
     return prepared
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while this process only writes.
+
+    With worker processes (the CLI's ingest) this process turns each prepared batch into
+    millions of short-lived row tuples for the driver; they form no reference cycles, yet
+    the collector ran 10,198 times over them on the realistic 50k file (1.44 s of the
+    writer's 47 s). Reference counting still frees everything at once; the collector runs
+    again as usual afterwards. Not for the in-process path (``workers=0``): that shares its
+    interpreter with the web server's threads.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class Ingestor:
     def __init__(
         self,
@@ -121,7 +143,7 @@ class Ingestor:
         source = maybe_gunzip(stream)
         try:
             if self.workers > 0:
-                with self._pool() as pool:
+                with self._pool() as pool, _collector_paused():
                     self._consume(self._parallel(pool, source), summary, progress)
             else:
                 chunks = line_blocks(source, self.batch_lines)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import logging
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -14,7 +16,7 @@ from sqlalchemy import select, text
 from app.core.context import Context
 from app.ingest import repository
 from app.ingest.reader import maybe_gunzip, plain_file_path
-from app.ingest.service import make_ingestor
+from app.ingest.service import Ingestor, make_ingestor
 from app.models import Account, Observation, PaymentMethod
 from tests.helpers import SAMPLE, account, dump_tables, ndjson, request
 
@@ -317,11 +319,26 @@ def test_interrupt_keeps_whole_transactions_of_several_batches(
     assert dump_tables(ctx.engine, skip) == dump_tables(other_ctx.engine, skip)
 
 
-def test_parallel_workers_store_the_same_as_in_process(ctx: Context, other_ctx: Context) -> None:
+def test_parallel_workers_store_the_same_as_in_process(
+    ctx: Context, other_ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # with workers this process only writes, with the cyclic collector paused; in-process
+    # (the web server's path) the collector stays on; either way it is on afterwards
+    collecting: list[bool] = []
+    write = Ingestor._write
+
+    def spy(self: Ingestor, *args: Any, **kwargs: Any) -> dict[str, int]:
+        collecting.append(gc.isenabled())
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ingestor, "_write", spy)
     data = _many_lines(200)
     s = ingest_bytes(ctx, data, workers=2)
     assert s.accepted["request"] == 400
+    assert collecting and not any(collecting) and gc.isenabled()
+    collecting.clear()
     ingest_bytes(other_ctx, data, workers=0)
+    assert collecting and all(collecting)
     assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
 
 
