@@ -219,6 +219,29 @@ def test_sample_allowance_holds_across_batches_and_transactions(ctx: Context) ->
     assert kept == {"elsewhere"} | {f"{w} is the topic of my essay, please help" for w in words[:4]}
 
 
+def test_template_slots_go_to_accounts_with_allowance_left(ctx: Context) -> None:
+    # a1 has used its one sample; its prompts of a template with two free slots must not
+    # take them from the accounts after it in the same batch
+    ctx.settings = ctx.settings.model_copy(update={"prompt_samples_per_account": 1})
+    shared = "Summarise the attached quarterly report in five bullet points for the board"
+    _ingest(
+        ctx,
+        request("a1", prompt="Write a limerick about a cat who learns to sail", id="a1-0"),
+        *(request(f"x{i}", prompt=shared, id=f"x{i}") for i in range(3)),
+    )
+    _ingest(
+        ctx,
+        request("a1", prompt=shared, id="a1-1"),
+        request("a1", prompt=shared, id="a1-2"),
+        request("b1", prompt=shared, id="b1"),
+        request("c1", prompt=shared, id="c1"),
+    )
+    rows = _table(ctx, "prompt_samples")
+    holders = collections.Counter(r[2] for r in rows)
+    assert holders == {"a1": 1, "x0": 1, "x1": 1, "x2": 1, "b1": 1, "c1": 1}
+    assert sorted(r[1] for r in rows if r[2] != "a1") == [0, 1, 2, 3, 4]  # slots stay dense
+
+
 PROSE = [
     "My landlord has not returned the deposit for my flat in Leeds, what are my options",
     "Draft a birthday message for my grandmother who is turning ninety this weekend",
