@@ -6,6 +6,7 @@ previous chunk (see :class:`app.ingest.service.Ingestor`).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import os
@@ -167,6 +168,26 @@ def init_worker(
     _WORKER = Preparer(secret, window_seconds, samples_per_template)
     if parent is not None:
         _exit_with(parent)
+        _yield_to_writer()
+
+
+#: How much lower a worker's scheduling priority is than the ingest that started it.
+WORKER_NICENESS = 10
+
+
+def _yield_to_writer() -> None:
+    """Lower this worker's scheduling priority (``os.nice``; nothing where there is none).
+
+    On real traffic the process that writes to the database is the ingest's bottleneck
+    (realistic 50k file: ~48 s of CPU in a ~64 s run, the workers ~65 s between them), and
+    with two workers on two cores the scheduler shared the cores evenly, so the writer
+    waited for one while the workers ran ahead of it. At a lower priority the workers take
+    what the writer leaves: 57.1 / 63.3 s against 64.2 / 66.9 s, interleaved. Only contention
+    changes: alone on an idle machine a worker runs as fast as before.
+    """
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):  # not permitted here: the same priority, then
+            os.nice(WORKER_NICENESS)
 
 
 #: How often a worker checks that the ingest that started it is still there (seconds).

@@ -6,6 +6,7 @@ import gc
 import gzip
 import io
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import select, text
 
 from app.core.context import Context
 from app.ingest import repository
+from app.ingest.prepare import WORKER_NICENESS
 from app.ingest.reader import maybe_gunzip, plain_file_path
 from app.ingest.service import Ingestor, make_ingestor
 from app.models import Account, Observation, PaymentMethod
@@ -340,6 +342,13 @@ def test_parallel_workers_store_the_same_as_in_process(
     ingest_bytes(other_ctx, data, workers=0)
     assert collecting and all(collecting)
     assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+
+
+def test_workers_run_at_a_lower_priority_than_the_writer(ctx: Context) -> None:
+    # the writing process is the bottleneck: the workers take what CPU it leaves
+    with make_ingestor(ctx, workers=1)._pool() as pool:
+        theirs = pool.submit(os.nice, 0).result()
+    assert theirs == min(os.nice(0) + WORKER_NICENESS, 19)
 
 
 def test_workers_read_a_plain_file_themselves_with_the_same_outcome(
