@@ -19,7 +19,8 @@ _REFACTOR_ABOVE = 1 << 31  # codes stay below 2**62 when combined with one more 
 
 
 class Groups:
-    """Rows grouped by the values of ``keys`` together.
+    """Rows grouped by the values of ``keys`` together (integer columns, or one column of
+    any kind pandas can factorize without missing values: a missing value gets no group).
 
     Integer keys are mixed into one 64-bit hash and factorized once; the groups are then
     checked against every key column (each row equal to its group's first row), and only if
@@ -30,23 +31,23 @@ class Groups:
     """
 
     def __init__(self, *keys: np.ndarray) -> None:
-        n = len(keys[0])
+        hashed = len(keys) > 1 and all(k.dtype.kind in "iu" for k in keys)
         if len(keys) == 1:
-            self.codes, distinct = pd.factorize(keys[0])
-        elif all(k.dtype.kind in "iu" for k in keys):
-            self.codes, distinct = pd.factorize(_mixed(keys))
+            codes, distinct = pd.factorize(keys[0])
+        elif hashed:
+            codes, distinct = pd.factorize(_mixed(keys))
         else:
-            self.codes, distinct = _exact_codes(keys)
-        self.count = len(distinct)
-        self.first_row = np.empty(self.count, dtype=np.intp)
-        self.first_row[self.codes[::-1]] = np.arange(n - 1, -1, -1)
-        if len(keys) > 1 and not all(
-            np.array_equal(key[self.first_row][self.codes], key) for key in keys
-        ):
-            self.codes, distinct = _exact_codes(keys)  # a hash collision: the exact way
-            self.count = len(distinct)
-            self.first_row = np.empty(self.count, dtype=np.intp)
-            self.first_row[self.codes[::-1]] = np.arange(n - 1, -1, -1)
+            codes, distinct = _exact_codes(keys)
+        self._set(codes, len(distinct))
+        if hashed and not all(np.array_equal(key[self.first_row][self.codes], key) for key in keys):
+            codes, distinct = _exact_codes(keys)  # a hash collision: the exact way
+            self._set(codes, len(distinct))
+
+    def _set(self, codes: np.ndarray, count: int) -> None:
+        self.codes = codes
+        self.count = count
+        self.first_row = np.empty(count, dtype=np.intp)
+        self.first_row[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
 
     def first(self, column: np.ndarray) -> np.ndarray:
         return column[self.first_row]

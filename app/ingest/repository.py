@@ -110,12 +110,15 @@ def _tuples(rows: Columns, columns: Sequence[str], start: int, stop: int) -> lis
 _SLICE = 50_000
 
 
-def _run_columns(upsert: _Upsert, session: Session, rows: Columns) -> None:
-    """Upsert rows 50,000 at a time: Python tuples cost ~250 bytes a row, and a merged
-    transaction can hold a quarter of a million of them."""
+def _run_columns(upsert: _Upsert, session: Session, rows: Columns) -> int:
+    """Upsert rows 50,000 at a time (Python tuples cost ~250 bytes a row, and a merged
+    transaction can hold a quarter of a million of them); return how many were inserted or
+    updated."""
     count = len(rows[upsert.columns[0]])
+    changed = 0
     for start in range(0, count, _SLICE):
-        upsert.run(session, _tuples(rows, upsert.columns, start, start + _SLICE))
+        changed += upsert.run(session, _tuples(rows, upsert.columns, start, start + _SLICE))
+    return changed
 
 
 _OBSERVATIONS = _Upsert(
@@ -280,11 +283,13 @@ class SampleBook:
     one-off prompts does not have them all kept until the next detection run drops them).
 
     Within one ingest transaction nobody else adds samples (SQLite has one writer; PostgreSQL
-    ingests take an advisory lock per transaction, and a detection run only deletes), so an
-    account's count is read from the database once per transaction and then kept here: a
-    realistic 50k-account file asked again for the same accounts in every batch (800,026
-    look-ups, 4.9 s of the writing process, for 50,000 accounts). :meth:`begin` forgets the
-    counts when a transaction starts; another ingest may have added samples since."""
+    ingests take an advisory lock per transaction; detection runs and retention purges only
+    delete, which can only make a kept count too high, never too low), so an account's count
+    is read from the database once per transaction and then kept here: a realistic
+    50k-account file asked again for the same accounts in every batch (800,026 look-ups, 4.9 s
+    of the writing process, for 50,000 accounts). :meth:`begin` forgets the counts when a
+    transaction starts (another ingest may have added samples since); an account some of
+    whose rows were not stored (a slot left taken by a purge's gaps) is read again."""
 
     def __init__(self, limit: int, per_account: int = 20) -> None:
         self.limit = limit
@@ -335,9 +340,14 @@ class SampleBook:
                 self._full.add(key)
         if len(self._full) > _FULL_REMEMBERED:
             self._full.clear()
-        _run_columns(_SAMPLES, session, rows)
-        for account in rows["account_id"].tolist():
-            held[account] += 1
+        stored = _run_columns(_SAMPLES, session, rows)
+        accounts = rows["account_id"].tolist()
+        if stored == len(accounts):
+            for account in accounts:
+                held[account] += 1
+        else:  # some slots were taken after all: count these accounts again when next seen
+            for account in set(accounts):
+                held.pop(account, None)
 
     def _held_by(self, session: Session, accounts: list[str]) -> dict[str, int]:
         """Stored samples of each of ``accounts``: remembered, or read once a transaction."""

@@ -7,6 +7,7 @@ import gzip
 import io
 import logging
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -342,6 +343,34 @@ def test_parallel_workers_store_the_same_as_in_process(
     ingest_bytes(other_ctx, data, workers=0)
     assert collecting and all(collecting)
     assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+
+
+def test_cycles_made_while_the_collector_is_paused_go_after_each_transaction(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a reference cycle made while writing the first transaction is freed before the
+    # second transaction writes, though the collector stays paused in between
+    class Node:
+        other: Any = None
+
+    seen: list[weakref.ref[Node]] = []
+    alive_later: list[bool] = []
+    write = Ingestor._write
+
+    def spy(self: Ingestor, *args: Any, **kwargs: Any) -> dict[str, int]:
+        if not seen:
+            a, b = Node(), Node()
+            a.other, b.other = b, a
+            seen.append(weakref.ref(a))
+        else:
+            alive_later.append(seen[0]() is not None)
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ingestor, "_write", spy)
+    ing = make_ingestor(ctx, workers=2)
+    ing.batch_lines, ing.commit_lines = 100, 100
+    assert ing.ingest(io.BytesIO(_many_lines(150))).accepted["request"] == 300
+    assert alive_later and not any(alive_later)
 
 
 def test_workers_run_at_a_lower_priority_than_the_writer(ctx: Context) -> None:

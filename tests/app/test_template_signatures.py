@@ -4,7 +4,10 @@ templates on the stored band keys; keys computed from the texts give the same gr
 from __future__ import annotations
 
 import collections
+import contextlib
 import io
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from sqlalchemy import text
 from app.core.context import Context
 from app.detection import service
 from app.detection.loader import load_input, read_templates
+from app.ingest import service as ingest_service
 from app.ingest.service import make_ingestor
 from graph import DetectParams
 from graph.build import build_graph
@@ -185,10 +189,12 @@ def test_prompt_samples_are_bounded_per_account(
     assert sorted(r[1] for r in rows if r[2] == "a2") == [1]
 
 
-def test_sample_allowance_holds_across_batches_and_transactions(ctx: Context) -> None:
-    # one ingestor, batches of two lines in transactions of four: the per-account counts
-    # it keeps within a transaction hold across its batches, and are read again in the next
-    # transaction (another writer may have added samples in between)
+def test_sample_allowance_holds_across_batches_and_transactions(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one ingest, batches of two lines in transactions of four: the per-account counts kept
+    # within a transaction hold across its batches, and are read again in the next one
+    # (another writer adds a sample between the two transactions)
     cap = 5
     ctx.settings = ctx.settings.model_copy(
         update={
@@ -197,26 +203,31 @@ def test_sample_allowance_holds_across_batches_and_transactions(ctx: Context) ->
             "ingest_commit_lines": 4,
         }
     )
-    ingestor = make_ingestor(ctx)
+    real = ingest_service.transaction
+    committed: list[int] = []
+
+    @contextlib.contextmanager
+    def transaction(factory: Any) -> Iterator[Any]:
+        with real(factory) as session:
+            yield session
+        committed.append(1)
+        if len(committed) == 1:  # another ingest stores one more of a1's prompts
+            with ctx.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO prompt_samples (template_key, slot, account_id, ts, text) "
+                        "VALUES (42, 0, 'a1', 0, 'elsewhere')"
+                    )
+                )
+
+    monkeypatch.setattr(ingest_service, "transaction", transaction)
     words = ["rivers", "lakes", "seas", "hills", "woods", "roads", "towns", "ports", "docks"]
-    recs = [
-        request("a1", prompt=f"{w} is the topic of my essay, please help", id=f"a{i}")
-        for i, w in enumerate(words)
-    ]
-    ingestor.ingest(io.BytesIO(ndjson(*recs[:3])))  # type: ignore[arg-type]
-    assert collections.Counter(r[2] for r in _table(ctx, "prompt_samples")) == {"a1": 3}
-    with ctx.engine.begin() as conn:  # another ingest stores one more of a1's prompts
-        conn.execute(
-            text(
-                "INSERT INTO prompt_samples (template_key, slot, account_id, ts, text) "
-                "VALUES (42, 0, 'a1', 0, 'elsewhere')"
-            )
-        )
-    ingestor.ingest(io.BytesIO(ndjson(*recs[3:])))  # type: ignore[arg-type]
+    essay = "{} is the topic of my essay, please help"
+    _ingest(ctx, *(request("a1", prompt=essay.format(w), id=f"a{i}") for i, w in enumerate(words)))
+    assert len(committed) == 3
     rows = _table(ctx, "prompt_samples")
     assert collections.Counter(r[2] for r in rows) == {"a1": cap}
-    kept = {r[4] for r in rows}
-    assert kept == {"elsewhere"} | {f"{w} is the topic of my essay, please help" for w in words[:4]}
+    assert {r[4] for r in rows} == {"elsewhere"} | {essay.format(w) for w in words[:4]}
 
 
 def test_template_slots_go_to_accounts_with_allowance_left(ctx: Context) -> None:
@@ -240,6 +251,26 @@ def test_template_slots_go_to_accounts_with_allowance_left(ctx: Context) -> None
     holders = collections.Counter(r[2] for r in rows)
     assert holders == {"a1": 1, "x0": 1, "x1": 1, "x2": 1, "b1": 1, "c1": 1}
     assert sorted(r[1] for r in rows if r[2] != "a1") == [0, 1, 2, 3, 4]  # slots stay dense
+
+
+def test_an_account_whose_sample_was_not_stored_keeps_its_allowance(ctx: Context) -> None:
+    # a purge left a gap in a template's slots, so the next slot handed out is taken and
+    # that sample is not stored: it must not count against the account's allowance
+    ctx.settings = ctx.settings.model_copy(
+        update={"prompt_samples_per_account": 2, "ingest_batch_lines": 1}
+    )
+    shared = "Summarise the attached quarterly report in five bullet points for the board"
+    _ingest(ctx, *(request(f"x{i}", prompt=shared, id=f"x{i}") for i in range(3)))
+    with ctx.engine.begin() as conn:
+        conn.execute(text("DELETE FROM prompt_samples WHERE slot = 0"))
+    own = ["Write a limerick about a cat who learns to sail", "Plan a week of vegetarian dinners"]
+    _ingest(
+        ctx,
+        request("a1", prompt=shared, id="a1-0"),  # slot 2 again: already taken, not stored
+        *(request("a1", prompt=p, id=f"a1-{i}") for i, p in enumerate(own, 1)),
+    )
+    mine = {r[4] for r in _table(ctx, "prompt_samples") if r[2] == "a1"}
+    assert mine == set(own)
 
 
 PROSE = [
