@@ -324,25 +324,25 @@ class SampleBook:
             keys = rows["template_key"]
             if len(keys) == 0:
                 return
-        t = PromptSample.__table__.c
-        used = _counts(session, t.template_key, distinct(keys))
-        before = np.fromiter((used.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
+        stored = _slots(session, distinct(keys))
+        none = (0, 0)
+        before = np.fromiter((stored.get(k, none)[0] for k in keys.tolist()), np.int64, len(keys))
         rows = take(rows, before + rank_within(keys) < self.limit)
-        # the accounts' allowance, then slots again among the rows left (slots stay dense)
+        # the accounts' allowance, then slots among the rows left, after each template's last
         accounts = rows["account_id"].tolist()
         mine = np.fromiter(map(held.__getitem__, accounts), np.int64, len(accounts))
         rows = take(rows, mine + rank_within(rows["account_id"]) < self.per_account)
         keys = rows["template_key"]
-        before = np.fromiter((used.get(k, 0) for k in keys.tolist()), np.int64, len(keys))
-        rows = {**rows, "slot": before + rank_within(keys)}
-        for key, count in used.items():
+        after = np.fromiter((stored.get(k, none)[1] for k in keys.tolist()), np.int64, len(keys))
+        rows = {**rows, "slot": after + rank_within(keys)}
+        for key, (count, _) in stored.items():
             if count >= self.limit:
                 self._full.add(key)
         if len(self._full) > _FULL_REMEMBERED:
             self._full.clear()
-        stored = _run_columns(_SAMPLES, session, rows)
+        inserted = _run_columns(_SAMPLES, session, rows)
         accounts = rows["account_id"].tolist()
-        if stored == len(accounts):
+        if inserted == len(accounts):
             for account in accounts:
                 held[account] += 1
         else:  # some slots were taken after all: count these accounts again when next seen
@@ -365,32 +365,58 @@ class SampleBook:
 
 
 def _counts(session: Session, column: Any, values: np.ndarray) -> dict[Any, int]:
-    """Stored prompt samples per value of ``column`` (template key or account id).
+    """Stored prompt samples per value of ``column`` (template key or account id)."""
+    return {k: int(n) for k, n in _per_value(session, column, values, "count(*)", func.count())}
+
+
+def _slots(session: Session, keys: np.ndarray) -> dict[int, tuple[int, int]]:
+    """Per template key with stored samples: how many, and the slot after its highest.
+
+    New samples are numbered from the latter: a retention purge deletes a template's oldest
+    samples (its first slots), and numbering from the count would then hand out a slot that
+    is still taken, so the template never got another sample."""
+    slot = PromptSample.__table__.c.slot
+    rows = _per_value(
+        session,
+        PromptSample.__table__.c.template_key,
+        keys,
+        "count(*), max(slot) + 1",
+        func.count(),
+        func.max(slot) + 1,
+    )
+    return {k: (int(n), int(nxt)) for k, n, nxt in rows}
+
+
+def _per_value(
+    session: Session, column: Any, values: np.ndarray, sql: str, *aggregates: Any
+) -> list[tuple[Any, ...]]:
+    """``column``'s value and ``aggregates`` (``sql`` on SQLite) over the stored prompt
+    samples of each of ``values`` that has any.
 
     SQLite with JSON: one statement per 50,000 values, the values bound as one JSON array
     (``json_each``); ``column IN (...)`` lists of 5,000 built by SQLAlchemy spent most of their
     time compiling and binding (10k realistic file: 1.38 against 0.23 s; a realistic batch
     asks for tens of thousands of templates, nearly all unsampled).
     """
-    out: dict[Any, int] = {}
+    out: list[tuple[Any, ...]] = []
     conn = session.connection()
     if conn.dialect.name == "sqlite" and SQLITE_HAS_JSON:
         name = f'"{column.name}"'
-        sql = (
-            f"SELECT {name}, count(*) FROM prompt_samples "
+        query = (
+            f"SELECT {name}, {sql} FROM prompt_samples "
             f"WHERE {name} IN (SELECT value FROM json_each(?)) GROUP BY {name}"
         )
         for part in json_key_arrays(values, _SLICE):
-            out.update(conn.exec_driver_sql(sql, (part,)).fetchall())
+            out.extend(conn.exec_driver_sql(query, (part,)).fetchall())
         return out
     items = values.tolist()
     for start in range(0, len(items), _CHUNK):
         q = (
-            select(column, func.count())
+            select(column, *aggregates)
             .where(column.in_(items[start : start + _CHUNK]))
             .group_by(column)
         )
-        out.update({k: int(c) for k, c in session.execute(q)})
+        out.extend(tuple(r) for r in session.execute(q))
     return out
 
 

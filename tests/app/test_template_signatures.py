@@ -16,6 +16,7 @@ from sqlalchemy import text
 from app.core.context import Context
 from app.detection import service
 from app.detection.loader import load_input, read_templates
+from app.ingest import repository
 from app.ingest import service as ingest_service
 from app.ingest.service import make_ingestor
 from graph import DetectParams
@@ -253,20 +254,43 @@ def test_template_slots_go_to_accounts_with_allowance_left(ctx: Context) -> None
     assert sorted(r[1] for r in rows if r[2] != "a1") == [0, 1, 2, 3, 4]  # slots stay dense
 
 
-def test_an_account_whose_sample_was_not_stored_keeps_its_allowance(ctx: Context) -> None:
-    # a purge left a gap in a template's slots, so the next slot handed out is taken and
-    # that sample is not stored: it must not count against the account's allowance
+SHARED = "Summarise the attached quarterly report in five bullet points for the board"
+
+
+def test_a_template_whose_first_samples_were_purged_takes_new_ones(ctx: Context) -> None:
+    # a retention purge deletes a template's oldest samples: new ones go after its last slot
+    # (numbered from the count, the next slot was still taken and the template stayed short)
+    _ingest(ctx, *(request(f"x{i}", prompt=SHARED, id=f"x{i}") for i in range(3)))
+    with ctx.engine.begin() as conn:
+        conn.execute(text("DELETE FROM prompt_samples WHERE slot = 0"))
+    _ingest(ctx, *(request(a, prompt=SHARED, id=a) for a in ("a1", "b1", "c1")))
+    rows = _table(ctx, "prompt_samples")
+    assert sorted((r[1], r[2]) for r in rows) == [
+        (1, "x1"),
+        (2, "x2"),
+        (3, "a1"),
+        (4, "b1"),
+        (5, "c1"),
+    ]
+
+
+def test_an_account_whose_sample_was_not_stored_keeps_its_allowance(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a slot found taken when the sample is written (here: stale slot numbers, as another
+    # writer would leave them) stores nothing, and must not count against the account
+    real = repository._slots
+    monkeypatch.setattr(
+        repository, "_slots", lambda s, keys: {k: (n, 0) for k, (n, _) in real(s, keys).items()}
+    )
     ctx.settings = ctx.settings.model_copy(
         update={"prompt_samples_per_account": 2, "ingest_batch_lines": 1}
     )
-    shared = "Summarise the attached quarterly report in five bullet points for the board"
-    _ingest(ctx, *(request(f"x{i}", prompt=shared, id=f"x{i}") for i in range(3)))
-    with ctx.engine.begin() as conn:
-        conn.execute(text("DELETE FROM prompt_samples WHERE slot = 0"))
+    _ingest(ctx, request("x0", prompt=SHARED, id="x0"))
     own = ["Write a limerick about a cat who learns to sail", "Plan a week of vegetarian dinners"]
     _ingest(
         ctx,
-        request("a1", prompt=shared, id="a1-0"),  # slot 2 again: already taken, not stored
+        request("a1", prompt=SHARED, id="a1-0"),  # given slot 0 again: taken, not stored
         *(request("a1", prompt=p, id=f"a1-{i}") for i, p in enumerate(own, 1)),
     )
     mine = {r[4] for r in _table(ctx, "prompt_samples") if r[2] == "a1"}
