@@ -46,6 +46,7 @@ def _glibc() -> Any | None:
         return None
     if not all(hasattr(libc, f) for f in ("gnu_get_libc_version", "mallopt", "malloc_trim")):
         return None
+    libc.malloc_trim.argtypes = [ctypes.c_size_t]
     return libc
 
 

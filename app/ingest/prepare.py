@@ -7,12 +7,10 @@ previous chunk (see :class:`app.ingest.service.Ingestor`).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from app.core.hashing import Hasher
+from app.core.heap import release
 from app.ingest.grouping import Columns
 from app.ingest.normalise import account_row, payment_row
 from app.ingest.reader import read_span, split_lines
@@ -136,29 +135,12 @@ class Preparer:
 _WORKER: Preparer | None = None
 
 
-def _malloc_trim() -> Callable[[], object] | None:
-    """glibc's ``malloc_trim(0)`` from the C library already loaded (``find_library`` would
-    run ldconfig in every process that imports this), or None elsewhere."""
-    try:
-        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
-    except OSError:
-        return None
-    if trim is None:
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    return lambda: trim(0)
-
-
-_TRIM = _malloc_trim()
-
-
 def release_free_memory() -> None:
-    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
-    nothing). A batch's parsed records are freed once it is reduced, but glibc keeps the
-    pages for reuse: each worker then held its largest batch's high-water mark while it
-    waited, and the ingest's process tree stayed ~100 MiB above what it used."""
-    if _TRIM is not None:
-        _TRIM()
+    """Hand the C heap's free pages back to the system (:func:`app.core.heap.release`). A
+    batch's parsed records are freed once it is reduced, but glibc keeps the pages for reuse:
+    each worker then held its largest batch's high-water mark while it waited, and the
+    ingest's process tree stayed ~100 MiB above what it used."""
+    release()
 
 
 def init_worker(

@@ -315,10 +315,9 @@ class SampleBook:
         # rows of accounts whose allowance is used up can never be kept: dropped before the
         # templates' counts are read (on real traffic most rows after an account's first
         # batches; the order of the filters below is what decides the others)
-        held = self._held_by(session, rows["account_id"].tolist())
-        room = np.fromiter(
-            (held[a] < self.per_account for a in rows["account_id"].tolist()), bool, len(keys)
-        )
+        accounts = rows["account_id"].tolist()
+        held = self._held_by(session, accounts)
+        room = np.fromiter((held[a] < self.per_account for a in accounts), bool, len(keys))
         if not room.all():
             rows = take(rows, room)
             keys = rows["template_key"]
