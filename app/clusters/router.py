@@ -23,10 +23,14 @@ from app.clusters.schemas import (
     Status,
 )
 from app.core.errors import AUTHENTICATED, NOT_MODIFIED
+from app.core.timestamps import utc
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 Family = Literal["payment", "network", "timing", "prompts", "identity"]
 WITH_404 = {**AUTHENTICATED, **NOT_MODIFIED}
+
+
+SINCE = "RFC 3339 date-time, any offset; one without an offset is taken as UTC"
 
 
 @router.get(
@@ -45,7 +49,7 @@ async def list_clusters(
     min_size: int | None = Query(None, ge=1, le=10_000_000),
     max_size: int | None = Query(None, ge=1, le=10_000_000),
     regrown: bool | None = Query(None, description="Reviewed clusters that gained members"),
-    updated_since: datetime | None = None,
+    updated_since: datetime | None = Query(None, description=SINCE),
     sort: Literal["score", "size", "updated"] = "score",
     limit: int = Query(50, ge=1, le=service.MAX_LIMIT),
     cursor: str | None = Query(None, max_length=512),
@@ -60,7 +64,7 @@ async def list_clusters(
         "min_size": min_size,
         "max_size": max_size,
         "regrown": regrown,
-        "updated_since": updated_since,
+        "updated_since": utc(updated_since),
     }
     return await rendered(
         request,
@@ -84,14 +88,14 @@ async def list_clusters(
 )
 async def changes(
     request: Request,
-    updated_since: datetime | None = None,
+    updated_since: datetime | None = Query(None, description=SINCE),
     cursor: str | None = Query(None, max_length=512),
     limit: int = Query(100, ge=1, le=service.MAX_LIMIT),
     who: Principal = Depends(require("viewer")),
 ) -> Response:
     return await rendered(
         request,
-        lambda s: service.feed(s, cursor, updated_since, limit),
+        lambda s: service.feed(s, cursor, utc(updated_since), limit),
         personal=who.can("reviewer"),
     )
 

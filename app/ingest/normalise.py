@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from app.core.hashing import Hasher
+from app.core.timestamps import utc
 from app.ingest.validate import RecordError
 from graph.signals.identity import (
     email_domain,
@@ -22,7 +23,7 @@ def account_row(
 ) -> dict[str, Any] | RecordError:
     row: dict[str, Any] = {
         "id": rec["id"],
-        "created_at": rec["created_at"],
+        "created_at": utc(rec["created_at"]),
         "email": None,
         "email_key": None,
         "email_domain": None,
@@ -85,6 +86,6 @@ def payment_row(rec: dict[str, Any], h: Hasher, now: datetime) -> dict[str, Any]
         "billing_name_key": h("name", normalise_name(name)) if name else None,
         "billing_postcode": rec.get("billing_postcode"),
         "billing_country": rec.get("billing_country"),
-        "added_at": rec.get("added_at"),
+        "added_at": utc(rec.get("added_at")),
         "ingested_at": now,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -56,6 +57,28 @@ def test_feed_lists_every_cluster_once_then_only_what_changed(api: Clients) -> N
     assert [x["id"] for x in since.json()["items"]] == [target]
     bad = v.get("/v1/clusters/changes", params={"cursor": "eyJ4Ijox"})
     assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
+
+
+def test_updated_since_names_an_instant_whatever_its_offset(api: Clients) -> None:
+    # SQLite compared the parameter's wall-clock text and dropped its offset: a dashboard
+    # polling with its local offset got hours of changes too many or too few
+    v = api["viewer"]
+    live = sorted(x["id"] for x in v.get("/v1/clusters", params={"limit": 500}).json()["items"])
+    _, cursor = drain(v)
+    target = live[5]
+    review(api["reviewer"], target, status="in_review", note="offsets")
+    changed, _ = drain(v, cursor)
+    stamp = datetime.fromisoformat(changed[0]["updated_at"])
+    forms = [
+        stamp.astimezone(timezone(timedelta(hours=2))).isoformat(),
+        stamp.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+        stamp.astimezone(UTC).replace(tzinfo=None).isoformat(),  # no offset: UTC
+    ]
+    for form in forms:
+        feed = v.get("/v1/clusters/changes", params={"updated_since": form})
+        assert [x["id"] for x in feed.json()["items"]] == [target], form
+        page = v.get("/v1/clusters", params={"updated_since": form, "limit": 500})
+        assert [x["id"] for x in page.json()["items"]] == [target], form
 
 
 def test_tombstones_for_merged_and_vanished_clusters(api: Clients, ctx: Context) -> None:

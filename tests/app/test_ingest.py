@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import weakref
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ import pytest
 from sqlalchemy import select, text
 
 from app.core.context import Context
+from app.core.timestamps import aware
+from app.detection.loader import load_input
 from app.ingest import repository
 from app.ingest.prepare import WORKER_NICENESS
 from app.ingest.reader import maybe_gunzip, plain_file_path
@@ -196,6 +199,32 @@ def test_payment_method_natural_key(ctx: Context) -> None:
     with ctx.sessions() as session:
         rows = session.scalars(select(PaymentMethod)).all()
     assert [r.brand for r in rows] == ["visa"]
+
+
+def test_timestamps_with_an_offset_are_stored_as_the_instant_they_name(ctx: Context) -> None:
+    # the same instant three ways: SQLite used to keep the wall-clock text and drop the offset
+    instant = datetime(2026, 1, 4, 9, 12, 44, tzinfo=UTC)
+    records = [
+        account(1, created_at="2026-01-04T11:12:44+02:00"),
+        account(2, created_at="2026-01-04T09:12:44Z"),
+        account(3, created_at="2026-01-04T04:12:44-05:00"),
+        {
+            "type": "payment_method",
+            "account_id": "acct_1",
+            "fingerprint": "pmfp_tz",
+            "added_at": "2026-01-04T14:42:44+05:30",
+        },
+    ]
+    ingest_bytes(ctx, ndjson(*records))
+    with ctx.sessions() as session:
+        created = [
+            aware(a.created_at) for a in session.scalars(select(Account).order_by(Account.id))
+        ]
+        added = aware(session.scalars(select(PaymentMethod.added_at)).one())
+    assert created == [instant] * 3 and added == instant
+    with ctx.engine.connect() as conn:  # what detection reads (sign-up bursts, account age)
+        inp = load_input(conn, ctx.settings.activity_window_seconds)[0]
+    assert inp.accounts.created.tolist() == [int(instant.timestamp())] * 3
 
 
 def test_strict_mode_is_all_or_nothing(ctx: Context) -> None:
