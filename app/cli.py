@@ -174,6 +174,9 @@ def ingest(
             if not as_json:
                 _print_summary(result)
             failed |= bool(summary.rejected) and strict
+            if summary.input_error:  # what came before the break is stored: say so, exit 1
+                click.echo(f"error: {path}: {summary.input_error}", err=True)
+                failed = True
             if summary.interrupted:
                 interrupted = True
                 break

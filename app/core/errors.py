@@ -46,6 +46,11 @@ class Conflict(Problem):
     title = "Conflict"
 
 
+class Unprocessable(Problem):
+    status = 422
+    title = "Unprocessable content"
+
+
 class PreconditionFailed(Problem):
     status = 412
     title = "Precondition failed"

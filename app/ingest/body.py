@@ -86,19 +86,26 @@ async def spool_body(chunks: AsyncIterator[bytes], *, max_body: int, max_line: i
         else:
             inflate = zlib.decompressobj(wbits=31)
             data = head
+            member_open = False  # the current member has begun and not yet ended
             while True:
                 while data:
+                    member_open = True
                     keep(inflate.decompress(data, INFLATE_STEP))
                     if inflate.eof:  # members may follow one another (gzip allows it)
                         data = inflate.unused_data
                         inflate = zlib.decompressobj(wbits=31)
+                        member_open = False
                     else:
                         data = inflate.unconsumed_tail
                 nxt = await anext(pieces, None)
                 if nxt is None:
                     break
                 data = nxt
-            keep(inflate.flush())
+            if member_open:  # a cut-off upload: its last lines would be stored as if whole
+                raise BadRequest(
+                    "the body is gzip but ends before its compressed stream does (truncated "
+                    "upload?); nothing was stored"
+                )
         spool.seek(0)
         return spool
     except zlib.error as exc:

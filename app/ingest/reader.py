@@ -6,12 +6,16 @@ import gzip
 import io
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
 
 import numpy as np
 
 GZIP_MAGIC = b"\x1f\x8b"
+#: What reading a broken gzip input raises: cut short (EOFError), a bad member header
+#: (gzip.BadGzipFile), corrupt compressed data (zlib.error).
+BROKEN_INPUT = (EOFError, gzip.BadGzipFile, zlib.error)
 _NL = ord("\n")
 
 
@@ -36,16 +40,29 @@ def line_blocks(
     carry = b""
     have = 0  # newlines in carry
     eof = False
+    # one decompression step at a time (read1): a read that meets a broken gzip stream
+    # raises, and what it had decompressed before the break would go with it
+    read = getattr(stream, "read1", stream.read)
     while True:
         parts = [carry]
+        broken: BaseException | None = None
         while have < size and not eof:
-            data = stream.read(read_bytes)
+            try:
+                data = read(read_bytes)
+            except BROKEN_INPUT as exc:
+                broken, eof = exc, True
+                break
             if not data:
                 eof = True
                 break
             parts.append(data)
             have += data.count(b"\n")
         block = b"".join(parts)
+        if broken is not None:  # the whole lines before the break, then the error
+            whole = block[: block.rfind(b"\n") + 1]
+            if whole:
+                yield line_no, whole, whole.count(b"\n")
+            raise broken
         if not block:
             return
         if have >= size:

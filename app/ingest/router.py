@@ -10,7 +10,13 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.apikeys import Principal
 from app.auth.deps import require
 from app.core.context import Context
-from app.core.errors import AUTHENTICATED, PayloadTooLarge, responses
+from app.core.errors import (
+    AUTHENTICATED,
+    BadRequest,
+    PayloadTooLarge,
+    Unprocessable,
+    responses,
+)
 from app.ingest.body import spool_body
 from app.ingest.records import json_schema
 from app.ingest.service import make_ingestor
@@ -25,8 +31,9 @@ _SCHEMA = json_schema()
     summary="Ingest NDJSON records (accounts, payment methods, requests)",
     description=(
         "The body is NDJSON (one record a line), optionally gzip-compressed. Valid records are "
-        "stored even when others are rejected, unless `strict=true`. The answer has the same "
-        "summary as `hydrascope ingest --json`."
+        "stored even when others are rejected, unless `strict=true`: then a body with any "
+        "rejected record stores nothing and answers 422, the summary in the problem's "
+        "`summary`. The answer has the same summary as `hydrascope ingest --json`."
     ),
     openapi_extra={
         "requestBody": {
@@ -58,6 +65,14 @@ async def ingest(
     try:
         ingestor = make_ingestor(ctx, strict=strict, workers=0)
         summary = await run_in_threadpool(ingestor.ingest, spool)  # type: ignore[arg-type]
-        return summary.as_dict()
     finally:
         spool.close()
+    if summary.input_error:  # a body that is gzip inside its gzip, broken: what came first
+        raise BadRequest(summary.input_error, summary=summary.as_dict())
+    if summary.strict_rolled_back:  # the CLI exits 1 here: a client checking the status alone
+        # must not read an all-or-nothing ingest that stored nothing as a success
+        raise Unprocessable(
+            f"strict ingest: {summary.rejected} record(s) refused, so nothing was stored",
+            summary=summary.as_dict(),
+        )
+    return summary.as_dict()

@@ -39,7 +39,13 @@ from app.ingest.prepare import (
     prepare_span_in_worker,
     release_free_memory,
 )
-from app.ingest.reader import line_blocks, line_spans, maybe_gunzip, plain_file_path
+from app.ingest.reader import (
+    BROKEN_INPUT,
+    line_blocks,
+    line_spans,
+    maybe_gunzip,
+    plain_file_path,
+)
 from app.ingest.reduce import aggregate
 from app.ingest.validate import RecordError
 from graph.types import ACTIVITY_WINDOW_SECONDS
@@ -63,6 +69,7 @@ class IngestSummary:
     committed_through_line: int = 0
     interrupted: bool = False
     strict_rolled_back: bool = False
+    input_error: str | None = None  # the input broke off (a cut or corrupt gzip stream)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +82,7 @@ class IngestSummary:
             "committed_through_line": self.committed_through_line,
             "interrupted": self.interrupted,
             "strict_rolled_back": self.strict_rolled_back,
+            "input_error": self.input_error,
         }
 
 
@@ -117,6 +125,21 @@ def _collect_if_paused() -> None:
         gc.collect(1)
 
 
+def _until_broken(batches: Iterator[Prepared], summary: IngestSummary) -> Iterator[Prepared]:
+    """The batches until the input breaks off (a gzip stream cut short or corrupt): the
+    whole batches before the break are written and committed as usual (already accepted
+    data is not lost to a bad tail), and the summary says where and why it stopped."""
+    try:
+        yield from batches
+    except BROKEN_INPUT as exc:
+        cut = isinstance(exc, EOFError)
+        what = "ends before its compressed stream does (cut off?)" if cut else "is corrupt"
+        summary.input_error = (
+            f"the gzip input {what} after {summary.read:,} records; the lines before the "
+            "break were ingested, the rest was not read"
+        )
+
+
 class Ingestor:
     def __init__(
         self,
@@ -153,10 +176,12 @@ class Ingestor:
         try:
             if self.workers > 0:
                 with self._pool() as pool, _collector_paused():
-                    self._consume(self._parallel(pool, source), summary, progress)
+                    batches = self._parallel(pool, source)
+                    self._consume(_until_broken(batches, summary), summary, progress)
             else:
                 chunks = line_blocks(source, self.batch_lines)
-                self._consume((self._local(f, b) for f, b, _ in chunks), summary, progress)
+                batches = (self._local(f, b) for f, b, _ in chunks)
+                self._consume(_until_broken(batches, summary), summary, progress)
         except KeyboardInterrupt:
             summary.interrupted = True
         return summary
@@ -181,16 +206,24 @@ class Ingestor:
             blocks = line_blocks(source, self.batch_lines)
             tasks = ((prepare_in_worker, f, b) for f, b, _ in blocks)
         pending: deque[tuple[Future[Prepared], Any]] = deque()
-        for fn, first, *args in tasks:
-            # the source goes with the result: re-sent requests need the batch prepared again
-            origin = args[0] if len(args) == 1 else tuple(args)
-            pending.append((pool.submit(fn, first, *args), origin))
-            # Bounded, so memory stays flat however long the file; one batch more than there
-            # are workers, so that a worker has the next batch while this process writes.
-            if len(pending) > self.workers:
-                yield _with_source(*pending.popleft())
+        broken: BaseException | None = None
+        try:
+            for fn, first, *args in tasks:
+                # the source goes with the result: re-sent requests need the batch prepared
+                # again
+                origin = args[0] if len(args) == 1 else tuple(args)
+                pending.append((pool.submit(fn, first, *args), origin))
+                # Bounded, so memory stays flat however long the file; one batch more than
+                # there are workers, so that a worker has the next batch while this process
+                # writes.
+                if len(pending) > self.workers:
+                    yield _with_source(*pending.popleft())
+        except BROKEN_INPUT as exc:  # the whole batches read before the break still count
+            broken = exc
         while pending:
             yield _with_source(*pending.popleft())
+        if broken is not None:
+            raise broken
 
     def _consume(
         self, prepared: Iterator[Prepared], summary: IngestSummary, progress: Progress | None
@@ -241,7 +274,7 @@ class Ingestor:
                 pending.append(self._write(session, p, summary, merged, write=not summary.rejected))
                 if progress:
                     progress(p.line_count)
-            if summary.rejected:
+            if summary.rejected or summary.input_error:
                 session.rollback()
                 summary.strict_rolled_back = True
                 return

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from app.cli import main
+from app.core.config import get_settings
 from tests.helpers import SAMPLE, account, ndjson, request
 
 
@@ -57,3 +60,44 @@ def test_schema_command_publishes_json_schema(cli_env: dict[str, str]) -> None:
     names = set(schema["$defs"])
     assert {"AccountRecord", "PaymentMethodRecord", "RequestRecord"} <= names
     assert schema["$defs"]["RequestRecord"]["additionalProperties"] is False
+
+
+def _accounts_stored() -> int:
+    r = CliRunner().invoke(main, ["stats", "--json"])
+    return int(orjson.loads(r.stdout)["accounts"])
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_broken_gzip_file_keeps_what_came_before_and_says_so(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """A cut-off .gz used to end in "Aborted!" (click's answer to EOFError) naming neither
+    the file nor the problem, and corrupt data in a traceback; the transaction under way was
+    rolled back with it."""
+    monkeypatch.setenv("HYDRASCOPE_INGEST_BATCH_LINES", "1000")
+    get_settings.cache_clear()
+    whole = gzip.compress(ndjson(*[account(i) for i in range(6000)]))
+    cut = tmp_path / "cut.ndjson.gz"
+    cut.write_bytes(whole[: len(whole) * 3 // 4])
+    r = CliRunner().invoke(main, ["ingest", "--workers", workers, str(cut)])
+    assert r.exit_code == 1 and f"error: {cut}: the gzip input ends before" in r.output, r.output
+    assert "Traceback" not in r.output
+    # every whole line before the cut is stored (the batches in flight too), none after it
+    before_cut = zlib.decompressobj(wbits=31).decompress(cut.read_bytes()).count(b"\n")
+    assert 1000 < before_cut < 6000 and _accounts_stored() == before_cut
+    junk = tmp_path / "junk.ndjson.gz"
+    junk.write_bytes(whole + b"trailing junk")
+    r = CliRunner().invoke(main, ["ingest", "--workers", workers, "--json", str(junk)])
+    assert r.exit_code == 1 and "is corrupt" in orjson.loads(r.stdout)["input_error"]
+    assert _accounts_stored() == 6000
+
+
+def test_strict_stores_nothing_from_a_broken_gzip_file(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    whole = gzip.compress(ndjson(*[account(i) for i in range(3000)]))
+    cut = tmp_path / "cut.ndjson.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    r = CliRunner().invoke(main, ["ingest", "--strict", str(cut)])
+    assert r.exit_code == 1 and "ends before" in r.output
+    assert _accounts_stored() == 0

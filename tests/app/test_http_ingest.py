@@ -33,7 +33,11 @@ def test_post_ingest_summary(ctx: Context) -> None:
 def test_post_ingest_gzip_and_strict(ctx: Context) -> None:
     c = client(ctx)
     r = c.post("/v1/ingest?strict=true", content=gzip.compress(ndjson(account(1), b"{x")))
-    assert r.status_code == 200 and r.json()["strict_rolled_back"] is True
+    # all or nothing, and nothing it was: an error status, the summary in the problem
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem")
+    summary = r.json()["summary"]
+    assert summary["strict_rolled_back"] is True and summary["errors"][0]["line"] == 2
+    assert "nothing was stored" in r.json()["detail"] and _stored_accounts(ctx) == 0
     r = c.post("/v1/ingest", content=gzip.compress(ndjson(account(1))))
     assert r.json()["accepted"]["account"] == 1
 
@@ -78,6 +82,19 @@ def test_gzip_members_and_broken_gzip(ctx: Context) -> None:
     assert c.post("/v1/ingest", content=two).json()["accepted"]["account"] == 2
     r = c.post("/v1/ingest", content=gzip.compress(ndjson(account(3)))[:-12] + b"garbage-tail")
     assert r.status_code == 400 and "gzip" in r.json()["detail"]
+
+
+def test_a_cut_off_gzip_body_is_refused_and_nothing_stored(ctx: Context) -> None:
+    """An upload cut short decompresses up to the cut: its lines used to be stored as if the
+    body were whole (200, the last line reported as malformed JSON)."""
+    c = client(ctx)
+    whole = gzip.compress(ndjson(*[account(i) for i in range(2000)]))
+    for cut in (whole[: len(whole) // 2], whole[:30], b"\x1f\x8b\x08\x00garbage"):
+        r = c.post("/v1/ingest", content=cut)
+        assert r.status_code == 400 and "truncated" in r.json()["detail"], r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert _stored_accounts(ctx) == 0
+    assert c.post("/v1/ingest", content=whole).json()["accepted"]["account"] == 2000
 
 
 def test_health_and_readiness(ctx: Context) -> None:
