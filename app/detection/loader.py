@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import numpy as np
@@ -119,8 +120,18 @@ def _accounts(acc: pd.DataFrame) -> Accounts:
 
 
 def _incidence(a: Any, kind: Kind, key: Any) -> pd.DataFrame:
-    """Incidence rows (account row, kind, value key, count 1)."""
-    return pd.DataFrame({"a": a, "kind": int(kind), "key": key, "n": 1})
+    """Incidence rows (account row, kind, value key, count 1). The columns are int64 even
+    when empty: an empty part's columns were float64 (pandas' default for no values), and
+    concatenated with the others they turned every 64-bit key of the input into a rounded
+    float (a world with no BIN + postcode, say)."""
+    return pd.DataFrame(
+        {
+            "a": np.asarray(a, dtype=np.int64),
+            "kind": int(kind),
+            "key": np.asarray(key, dtype=np.int64),
+            "n": 1,
+        }
+    )
 
 
 def _declared(acc: pd.DataFrame) -> list[pd.DataFrame]:
@@ -368,7 +379,23 @@ def _read(conn: Connection, sql: str) -> pd.DataFrame:
         rows = cur.fetchall()
     finally:
         cur.close()
-    return pd.DataFrame.from_records(rows, columns=columns)
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for i, name in enumerate(columns):
+        if frame[name].dtype == np.float64:
+            frame[name] = _exact_integers(rows, i, frame[name])
+    return frame
+
+
+def _exact_integers(rows: list[Any], i: int, inferred: pd.Series) -> Any:
+    """Column ``i`` of ``rows`` as nullable 64-bit integers when it holds integers and NULLs.
+
+    pandas reads such a column as float64, which keeps 53 bits: the 64-bit keyed hashes of
+    optional values (sign-up IP and range, email, phone, device, names) came out rounded,
+    so an account's sign-up range no longer matched the same range seen in its requests
+    (one range counted as two), and the explanation could not find the value's text. A
+    column of real floats stays as pandas read it."""
+    exact = pd.array(np.fromiter(map(itemgetter(i), rows), dtype=object, count=len(rows)))
+    return exact if pd.api.types.is_integer_dtype(exact.dtype) else inferred
 
 
 def _side_by_side(

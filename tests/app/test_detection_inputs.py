@@ -69,3 +69,44 @@ def test_the_loader_reads_each_accounts_activity_and_observations_whole(ctx: Con
         "acct_2": 14,
         "acct_3": 21,
     }
+
+
+def test_optional_keys_load_exactly_when_some_accounts_leave_them_out(ctx: Context) -> None:
+    """64-bit keys of optional values (sign-up IP and range, device, email, billing name)
+    once came back through float64 whenever one account had none: rounded, so the sign-up
+    range no longer matched the same range in the account's requests (one range counted as
+    two) and the explanation could not find the value's text."""
+    from sqlalchemy import text
+
+    from app.detection.loader import load_input
+    from graph.types import Kind
+
+    shared = {"signup_ip": "203.0.113.7", "device_id": "dev_shared", "email": "kim@example.org"}
+    records = [account(1, **shared), account(2, **shared), account(3)]  # acct_3: none of them
+    records += [
+        {"type": "payment_method", "account_id": f"acct_{i}", "fingerprint": f"fp{i}"}
+        | ({"billing_name": "Kim Lee"} if i < 3 else {})
+        for i in (1, 2, 3)
+    ]
+    records += [request("acct_1", id="q1", ip="203.0.113.7")]  # sign-up IP and range again
+    make_ingestor(ctx).ingest(io.BytesIO(ndjson(*records)))
+    with ctx.engine.connect() as conn:
+        stored = {
+            Kind.IP: "signup_ip_key",
+            Kind.IP_RANGE: "signup_prefix_key",
+            Kind.DEVICE: "device_key",
+            Kind.EMAIL: "email_key",
+        }
+        keys = {
+            kind: conn.execute(text(f"SELECT {col} FROM accounts WHERE id = 'acct_1'")).scalar_one()
+            for kind, col in stored.items()
+        }
+        keys[Kind.BILLING_NAME] = conn.execute(
+            text("SELECT billing_name_key FROM payment_methods WHERE account_id = 'acct_1'")
+        ).scalar_one()
+        inp = load_input(conn, ctx.settings.activity_window_seconds)[0]
+    inc = inp.incidence
+    row = inp.accounts.ids.tolist().index("acct_1")
+    for kind, key in keys.items():
+        loaded = set(inc.key[(inc.account == row) & (inc.kind == kind)].tolist())
+        assert loaded == {key}, kind.name  # exact, and one range: sign-up and request agree
