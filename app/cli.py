@@ -370,13 +370,28 @@ def export(cluster_id: str, fmt: str, redaction: str, output: Path) -> None:
 
     ctx = _ctx()
     _hasher_or_fail(ctx)
+    # the file is opened before the export runs: an export is audited when it is made, and
+    # a path that cannot be written once left an audited export that no file held
+    partial = output.with_name(f".{output.name}.partial")
     try:
-        out = run_export(ctx, cluster_id, fmt, redaction, actor=_cli_actor())
-    except NotFound as exc:
-        raise click.ClickException(exc.detail) from exc
-    except SigningKeyError as exc:
-        raise click.ClickException(str(exc)) from exc
-    output.write_bytes(out.content)
+        fh = partial.open("wb")
+    except OSError as exc:
+        raise click.ClickException(
+            f"{output}: cannot write there ({exc.strerror}); nothing was exported"
+        ) from exc
+    try:
+        with fh:
+            try:
+                out = run_export(ctx, cluster_id, fmt, redaction, actor=_cli_actor())
+            except NotFound as exc:
+                raise click.ClickException(exc.detail) from exc
+            except SigningKeyError as exc:
+                raise click.ClickException(str(exc)) from exc
+            fh.write(out.content)
+        partial.replace(output)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     click.echo(f"wrote {output} ({len(out.content):,} bytes, export {out.export_id})", err=True)
 
 
@@ -721,7 +736,7 @@ def evaluate(truth_path: Path, as_json: bool) -> None:
 @click.option("--port", type=int, default=8000, show_default=True)
 def demo(out_dir: Path, benign: int, seed: int, serve: bool, port: int) -> None:
     """Generate a small world, ingest it, detect, print the top clusters; with --serve,
-    create a demo reviewer key and serve the API and console on 127.0.0.1."""
+    create a demo admin key and serve the API and console on 127.0.0.1."""
     from app.core.db import upgrade
     from app.detection.service import detect as run
     from app.ingest.service import make_ingestor

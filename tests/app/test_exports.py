@@ -246,6 +246,25 @@ def test_cli_export_and_verify(api: Clients, cli_env: dict[str, str], tmp_path: 
     assert bad.exit_code == 1 and "cluster.json" in bad.output
     missing = CliRunner().invoke(main, ["export", "hc_nope", "-o", str(tmp_path / "x")])
     assert missing.exit_code == 1 and "no cluster 'hc_nope'" in missing.output
+    assert not list(tmp_path.glob("*.partial"))  # no partial file left behind
+
+
+def test_cli_export_to_a_path_it_cannot_write_exports_nothing(
+    api: Clients, ctx: Context, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """It used to make (and audit) the export, then fail with a traceback writing the file."""
+    cid = _farm(api)
+
+    def exports() -> int:
+        with ctx.sessions() as s:
+            rows = s.scalars(select(AuditEntry).where(AuditEntry.action == "cluster.export"))
+            return len(rows.all())
+
+    before = exports()
+    target = tmp_path / "no" / "such" / "dir" / "e.zip"
+    r = CliRunner().invoke(main, ["export", cid, "-o", str(target)])
+    assert r.exit_code == 1 and f"{target}: cannot write there" in r.output, r.output
+    assert "Traceback" not in r.output and exports() == before
 
 
 def test_api_export_needs_reviewer_is_audited_and_limited(api: Clients, ctx: Context) -> None:
