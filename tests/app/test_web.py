@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+import app.web
 from app.core.context import Context
 from app.web.app import create_app
 
@@ -50,6 +52,19 @@ def test_console_assets_are_its_own_and_run_under_a_strict_policy(ctx: Context) 
     ):  # the stable hooks issue #14 names (search-input is in the page)
         assert testid in script + page, testid
     assert 'data-testid="search-input"' in page
+
+
+def test_the_console_words_every_score_feature() -> None:
+    """The score breakdown showed raw names ("raises: coordinated_days") for features added
+    to the score after the console's sentences were written."""
+    from graph.scoring import FEATURES
+
+    script = (Path(app.web.__file__).parent / "console" / "console.js").read_text()
+    block = script[
+        script.index("const DRIVERS = {") : script.index("};", script.index("const DRIVERS"))
+    ]
+    worded = set(re.findall(r"^\s+(\w+): \(", block, flags=re.M))
+    assert set(FEATURES) - worded == set()
 
 
 def test_me_names_the_key_and_its_role(api: dict[str, TestClient]) -> None:

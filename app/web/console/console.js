@@ -305,6 +305,8 @@ const DRIVERS = {
   org_consistency: () => `members declare one organisation and company domain`,
   family_sized: () => `a family-sized group with ordinary use`,
   single_family: () => `only one evidence family ties them`,
+  coordinated_days: (f) => `members used one template within the same 10 minutes on ${fmt(Math.round(2 ** (f.coordinated_days || 0) - 1))} day(s)`,
+  event_shaped: () => `a one-day event: a sign-up burst, coordinated on that day only (a workshop's shape)`,
 };
 
 function driversHtml(c) {
@@ -314,9 +316,11 @@ function driversHtml(c) {
   const items = Object.entries(b).filter(([k, v]) => k !== "intercept" && Math.abs(v) >= 0.01).sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]));
   if (!items.length) return `<p class="muted">No score breakdown for this cluster.</p>`;
   const max = Math.max(...items.map(([, v]) => Math.abs(v)));
+  // a feature the console has no sentence for still reads as words: the API's own label
+  const labels = Object.fromEntries((ex.drivers || []).map((d) => [d.feature, d.label]));
   return `<p class="muted">What moved the score (contributions to its log-odds; baseline ${fmt(b.intercept, 2)}).</p>
     <div class="drivers" data-testid="score-drivers">${items.map(([k, v]) => {
-      const words = (DRIVERS[k] || (() => k))(f, c);
+      const words = (DRIVERS[k] || (() => labels[k] || k.replace(/_/g, " ")))(f, c);
       const w = Math.max(2, Math.round((Math.abs(v) / max) * 160));
       return `<div>${v > 0 ? "raises" : "lowers"}: ${esc(words)} <span class="muted">(${v > 0 ? "+" : ""}${fmt(v, 2)})</span></div>
         <svg class="bartrack" viewBox="0 0 160 10" preserveAspectRatio="none" aria-hidden="true"><rect width="${w}" height="10" class="${v > 0 ? "f-payment" : "f-identity"}"/></svg>`;
