@@ -58,6 +58,9 @@ def lookup(
         org_id=a.org_id,
         email_domain=a.email_domain,
         email_shape=a.email_shape,
+        # a user agent is not personal here (PUBLIC_KINDS: viewers see the observed ones and
+        # shareable exports keep them): the sign-up one is shown alike
+        user_agent=a.user_agent,
     )
     if personal:
         facts = facts.model_copy(
@@ -67,7 +70,6 @@ def lookup(
                 "phone": a.phone,
                 "signup_ip": a.signup_ip,
                 "device_id": a.device_id,
-                "user_agent": a.user_agent,
                 "attributes": a.attributes,
             }
         )

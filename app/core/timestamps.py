@@ -31,6 +31,12 @@ def utc(ts: datetime | None) -> datetime | None:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
+def iso(ts: datetime | None) -> str | None:
+    """RFC 3339 text of a stored datetime, with its UTC offset (SQLite hands back none)."""
+    t = utc(ts)
+    return t.isoformat() if t is not None else None
+
+
 def from_epoch(seconds: int | None) -> datetime | None:
     """Epoch seconds (how request times are stored) as an aware UTC datetime."""
     return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None

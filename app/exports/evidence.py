@@ -19,7 +19,7 @@ from app import __version__
 from app.clusters import repository as clusters_repo
 from app.clusters.schemas import ClusterDetail
 from app.clusters.service import get_cluster
-from app.core.timestamps import aware, from_epoch
+from app.core.timestamps import from_epoch, iso
 from app.detection.loader import ACCOUNT_KEY_KINDS, LINK_OBSERVATION_KINDS
 from app.detection.values import attribute_text, bin_postcode_text, derived_key
 from app.exports.formats import REDACTIONS
@@ -65,11 +65,6 @@ class Evidence:
             "service": "hydrascope",
             "service_version": self.service_version,
         }
-
-
-def _iso(ts: datetime | None) -> str | None:
-    t = aware(ts)
-    return t.isoformat() if t is not None else None
 
 
 def member_values(
@@ -244,15 +239,15 @@ def _members(
         m: dict[str, Any] = {
             "account": r.account(a),
             "strength": round(float(strength), 4),
-            "signed_up": _iso(acc.created_at) if acc else None,
+            "signed_up": iso(acc.created_at) if acc else None,
             "country": acc.country if acc else None,
             "org_id": r.personal("org", acc.org_id) if acc else None,
             "email_domain": r.email_domain(acc.email_domain) if acc else None,
             "requests": int(use.requests) if use else 0,
             "input_tokens": int(use.input_tokens) if use else 0,
             "output_tokens": int(use.output_tokens) if use else 0,
-            "first_seen": _iso(from_epoch(use.first_seen)) if use else None,
-            "last_seen": _iso(from_epoch(use.last_seen)) if use else None,
+            "first_seen": iso(from_epoch(use.first_seen)) if use else None,
+            "last_seen": iso(from_epoch(use.last_seen)) if use else None,
         }
         if acc is not None:
             m.update(
@@ -296,8 +291,8 @@ def _provenance(session: Session, run_id: str) -> dict[str, Any]:
     return {
         "id": run.id,
         "status": run.status,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
         "engine": run.engine,
         "seed": run.seed,
         "params": run.params,

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.timestamps import iso
 from app.models import AuditEntry
 
 
@@ -19,7 +20,7 @@ def audit_page(session: Session, limit: int, before_id: int | None) -> dict[str,
     items = [
         {
             "id": r.id,
-            "at": r.at.isoformat(),
+            "at": iso(r.at),  # with its offset, as every other time this API returns
             "actor": r.actor,
             "action": r.action,
             "target_type": r.target_type,

@@ -41,6 +41,10 @@ def test_viewers_get_the_shape_without_personal_values(api: Clients) -> None:
         if o["kind"] in ("ip", "ip_range"):
             assert all(v["value"] is None for v in o["top"])
     assert all(p["fingerprint"] is None for p in shape["payment_methods"])
+    # user agents are public kinds: the sign-up one as the observed ones (it was hidden)
+    agents = [o for o in shape["observations"] if o["kind"] == "user_agent"]
+    assert agents and all(v["value"] for o in agents for v in o["top"])
+    assert shape["account"]["user_agent"] == full["account"]["user_agent"] is not None
     raw = api["viewer"].get(f"/v1/accounts/{acct}").content
     assert full["account"]["email"].encode() not in raw
 

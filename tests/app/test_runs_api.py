@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -50,6 +51,8 @@ def test_start_a_run_in_the_background_and_follow_it(ctx: Context) -> None:
     assert stats["latest_run"] == run_id and stats["clusters"] > 0
     audit = c["admin"].get("/v1/audit").json()["items"]
     assert audit[0]["action"] == "run.start" and audit[0]["target_id"] == run_id
+    # an instant with its offset, like every other time the API returns (it had none)
+    assert datetime.fromisoformat(audit[0]["at"]).utcoffset() == timedelta(0)
     assert c["viewer"].get("/v1/audit").status_code == 403
 
 
