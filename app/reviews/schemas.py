@@ -6,10 +6,18 @@ cluster's detail without bound; NUL characters are refused (PostgreSQL cannot st
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from app.clusters.schemas import Status
 
@@ -18,6 +26,13 @@ MAX_TAGS = 20
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")]
 #: free text; newlines and tabs allowed, NUL refused
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+
+
+def _schema(tp: Any) -> dict[str, Any]:
+    return TypeAdapter(tp).json_schema()
+
+
+_TAGS = _schema(Annotated[list[Tag], Field(max_length=MAX_TAGS)])
 
 
 class ReviewUpdate(BaseModel):
@@ -30,14 +45,22 @@ class ReviewUpdate(BaseModel):
         },
     )
 
-    # null is refused (see below), so the published schema does not offer it
-    status: Status | SkipJsonSchema[None] = None
+    # null is refused (see below), so the published schema does not offer it; the type is
+    # still Optional (not "Status | SkipJsonSchema[None]"): a union of two members reported
+    # a second, confusing error ("status.none: Input should be None") for any bad value
+    status: Annotated[Status | None, WithJsonSchema(_schema(Status))] = None
     assignee: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f]*$")] | None = Field(
         None, max_length=128, description="Who works the cluster; null unassigns"
     )
     notes: Text | None = Field(None, max_length=20_000)
-    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | SkipJsonSchema[None] = None
+    tags: Annotated[list[Tag] | None, Field(max_length=MAX_TAGS), WithJsonSchema(_TAGS)] = None
     note: Text | None = Field(None, max_length=5_000, description="Why; kept in the review history")
+
+    @field_validator("tags")
+    @classmethod
+    def _distinct_tags(cls, tags: list[str] | None) -> list[str] | None:
+        """A tag is a label: sent twice, it is kept once (first-seen order)."""
+        return list(dict.fromkeys(tags)) if tags is not None else None
 
     @model_validator(mode="after")
     def _no_null_status_or_tags(self) -> ReviewUpdate:

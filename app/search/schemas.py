@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 SearchKind = Literal["auto", "account", "cluster", "email", "ip", "device", "card"]
 #: kinds whose query is a personal value: reviewer role and above
 PERSONAL_KINDS = frozenset({"email", "ip", "device", "card"})
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
+def _searchable(query: str) -> str:
+    """Something besides spaces, and no control characters (the pattern this replaced
+    answered with itself: "String should match pattern '^[^\\x00-\\x1f]*...'")."""
+    if not query.strip():
+        raise ValueError("the query is empty: give an account id, cluster id, email, IP, ...")
+    if _CONTROL.search(query):
+        raise ValueError("the query contains a control character")
+    return query
 
 
 class SearchQuery(BaseModel):
@@ -19,9 +32,9 @@ class SearchQuery(BaseModel):
 
     query: Annotated[
         str,
-        # something besides spaces, no control characters (leading and trailing spaces are
-        # ignored by the search)
-        StringConstraints(max_length=256, pattern=r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"),
+        StringConstraints(max_length=256),
+        # leading and trailing spaces are ignored by the search
+        AfterValidator(_searchable),
     ] = Field(
         description="An account id (or its start), cluster id, email, IP, device id or "
         "card fingerprint"

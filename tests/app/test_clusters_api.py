@@ -95,10 +95,13 @@ def test_review_with_etags_history_and_audit(api: dict[str, TestClient], ctx: Co
     assert (
         api["reviewer"].patch(url, json={"bogus": 1}, headers={"If-Match": "*"}).status_code == 422
     )
-    assert (
-        api["reviewer"].patch(url, json={"status": "eaten"}, headers={"If-Match": "*"}).status_code
-        == 422
-    )
+    eaten = api["reviewer"].patch(url, json={"status": "eaten"}, headers={"If-Match": "*"})
+    # one error, at the field (a second, "status.none: Input should be None", came with it)
+    assert eaten.status_code == 422 and [e["loc"] for e in eaten.json()["errors"]] == [
+        ["body", "status"]
+    ]
+    bad_tag = api["reviewer"].patch(url, json={"tags": ["ok", 5]}, headers={"If-Match": "*"})
+    assert [e["loc"] for e in bad_tag.json()["errors"]] == [["body", "tags", 1]]
     with ctx.sessions() as s:
         decisions = s.scalars(select(ReviewDecision)).all()
         audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "cluster.review")).all()
@@ -109,3 +112,8 @@ def test_review_with_etags_history_and_audit(api: dict[str, TestClient], ctx: Co
     service.detect(ctx, DetectParams(seed=0))
     again = api["viewer"].get(url).json()
     assert again["status"] == "confirmed"
+    # tags are a set of labels: a repeated one is kept once, in first-seen order
+    tagged = api["reviewer"].patch(
+        url, json={"tags": ["inc-1", "farm", "inc-1"]}, headers={"If-Match": "*"}
+    )
+    assert tagged.status_code == 200 and tagged.json()["tags"] == ["inc-1", "farm"]

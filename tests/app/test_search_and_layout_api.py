@@ -93,6 +93,10 @@ def test_bad_searches_are_problem_documents(api: Clients) -> None:
         r = api["reviewer"].post("/v1/search", json=body)
         assert r.status_code == 422, body
         assert r.headers["content-type"] == "application/problem+json" and r.json()["errors"]
+        # in words, not a regular expression
+        assert not any("pattern" in e["msg"] for e in r.json()["errors"]), r.json()
+    empty = api["reviewer"].post("/v1/search", json={"query": " "}).json()["errors"][0]["msg"]
+    assert "the query is empty" in empty
     status, body = _search(api["reviewer"], query="no-such-thing")
     assert status == 200 and body["items"] == [] and body["truncated"] is False
     status, body = _search(api["reviewer"], query="acct%", kind="account")  # LIKE escaped
