@@ -31,7 +31,7 @@ typecheck: install
 
 ## Lint, types, doctests and the whole suite (PostgreSQL too when HYDRASCOPE_TEST_POSTGRES_URL is set).
 test: lint typecheck
-	$(BIN)/python -m pytest $(XDIST) --doctest-modules graph worlds app/ingest/cards.py app/ingest/validate.py tests
+	$(BIN)/python -m pytest $(XDIST) --doctest-modules graph worlds app/core/errors.py app/ingest/cards.py app/ingest/validate.py tests
 
 test-fast: install
 	$(BIN)/python -m pytest $(XDIST) -x -q -m "not slow" tests

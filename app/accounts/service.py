@@ -20,7 +20,7 @@ from app.accounts.schemas import (
     PaymentOut,
     Usage,
 )
-from app.core.errors import NotFound
+from app.core.errors import NotFound, quoted
 from app.core.timestamps import aware, from_epoch
 from graph.build import kind_name
 from graph.types import ACTIVITY_WINDOW_SECONDS, Kind
@@ -50,7 +50,7 @@ def lookup(
 ) -> AccountView:
     a = repo.account(session, account_id)
     if a is None:
-        raise NotFound(f"no account {account_id!r}")
+        raise NotFound(f"no account {quoted(account_id)}")
     facts = AccountFacts(
         id=a.id,
         created_at=a.created_at,

@@ -26,7 +26,7 @@ from app.clusters.schemas import (
     MemberEvidence,
     MemberPage,
 )
-from app.core.errors import BadRequest, NotFound
+from app.core.errors import BadRequest, NotFound, quoted
 from app.core.timestamps import aware, from_epoch
 from app.detection.repository import latest_completed_run
 
@@ -91,7 +91,7 @@ def redact(explanation: dict[str, Any]) -> dict[str, Any]:
 def get_cluster(session: Session, cluster_id: str, *, personal: bool) -> ClusterDetail:
     row = repo.cluster_with_snapshot(session, cluster_id)
     if row is None:
-        raise NotFound(f"no cluster {cluster_id!r}")
+        raise NotFound(f"no cluster {quoted(cluster_id)}")
     if not personal:
         row["explanation"] = redact(row["explanation"])
     row["history"] = repo.history(session, cluster_id) if row.pop("reviewed") else []
@@ -101,7 +101,7 @@ def get_cluster(session: Session, cluster_id: str, *, personal: bool) -> Cluster
 def _current(session: Session, cluster_id: str) -> dict[str, Any]:
     row = repo.cluster_with_snapshot(session, cluster_id)
     if row is None:
-        raise NotFound(f"no cluster {cluster_id!r}")
+        raise NotFound(f"no cluster {quoted(cluster_id)}")
     return row
 
 

@@ -11,6 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 PROBLEM_JSON = "application/problem+json"
 
 
+def quoted(value: str, limit: int = 80) -> str:
+    """``value`` quoted for an error message, cut to ``limit`` characters: a 404 for a
+    5,000-character id echoed all of it back.
+
+    >>> quoted("acct_1")
+    "'acct_1'"
+    >>> quoted("x" * 100, 5)
+    "'xxxxx...' (100 characters)"
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}".removesuffix("'") + f"...' ({len(value)} characters)"
+
+
 class Problem(Exception):
     status = 400
     title = "Bad request"

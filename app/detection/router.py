@@ -12,7 +12,7 @@ from app.auth.deps import require
 from app.core.audit import record
 from app.core.context import Context
 from app.core.db import transaction
-from app.core.errors import AUTHENTICATED, Conflict, NotFound, responses
+from app.core.errors import AUTHENTICATED, Conflict, NotFound, quoted, responses
 from app.detection import repository as runs
 from app.detection import service as detection
 from app.detection.schemas import RunOut
@@ -39,7 +39,7 @@ def get_run(request: Request, run_id: str, _who: Principal = Depends(require("vi
     with ctx.reads() as s:
         row = runs.get_run(s, run_id)
         if row is None:
-            raise NotFound(f"no run {run_id!r}")
+            raise NotFound(f"no run {quoted(run_id)}")
         return RunOut.of(row)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.clusters import repository as clusters_repo
 from app.clusters import service as clusters
 from app.clusters.schemas import GraphBounds
-from app.core.errors import NotFound
+from app.core.errors import NotFound, quoted
 from app.exports.evidence import member_values
 from graph.types import Kind
 
@@ -125,7 +125,7 @@ def cluster_layout(
 ) -> ClusterLayout:
     row = clusters_repo.cluster_with_snapshot(session, cluster_id)
     if row is None:
-        raise NotFound(f"no cluster {cluster_id!r}")
+        raise NotFound(f"no cluster {quoted(cluster_id)}")
     explanation = row["explanation"] if personal else clusters.redact(row["explanation"])
     shown = clusters.graph(session, cluster_id, max_nodes)
     ids = [n.id for n in shown.nodes]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from app.core.audit import record
 from app.core.context import Context
 from app.core.db import transaction
-from app.core.errors import NotFound
+from app.core.errors import NotFound, quoted
 from app.exports import bundle, graphs, misp, report, signing, stix
 from app.exports.evidence import Evidence, collect
 from app.exports.formats import EXPORT_FORMATS
@@ -63,7 +63,7 @@ def export(ctx: Context, cluster_id: str, fmt: str, redaction: str, *, actor: st
         signing.load_private(ctx.settings.export_signing_key.get_secret_value())  # fail early
     with transaction(ctx.sessions) as s:
         if s.get(Cluster, cluster_id) is None:
-            raise NotFound(f"no cluster {cluster_id!r}")
+            raise NotFound(f"no cluster {quoted(cluster_id)}")
         ev = collect(s, cluster_id, redaction=redaction, exported_by=actor, keyed=ctx.hasher)
         content = spec.render(ctx, ev)
         record(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.core import changes
 from app.core.audit import record
-from app.core.errors import NotFound, PreconditionFailed, PreconditionRequired
+from app.core.errors import NotFound, PreconditionFailed, PreconditionRequired, quoted
 from app.core.etags import matches
 from app.models import Cluster, ReviewDecision
 from app.reviews.schemas import ReviewUpdate
@@ -30,7 +30,7 @@ def apply_review(
     changes.lock(session)  # counter first, then the row: the one lock order of every writer
     cluster = session.get(Cluster, cluster_id, with_for_update=True)
     if cluster is None:
-        raise NotFound(f"no cluster {cluster_id!r}")
+        raise NotFound(f"no cluster {quoted(cluster_id)}")
     current = current_etag(session)
     if if_match is None:
         raise PreconditionRequired(

@@ -64,6 +64,8 @@ def test_past_clusters_after_a_rerun(api: Clients, ctx: object) -> None:
 def test_unknown_account_is_a_404_problem(api: Clients) -> None:
     r = api["viewer"].get("/v1/accounts/nobody")
     assert r.status_code == 404 and r.json()["detail"] == "no account 'nobody'"
+    long = api["viewer"].get("/v1/accounts/" + "a" * 5000).json()["detail"]  # not echoed whole
+    assert len(long) < 150 and "(5000 characters)" in long
 
 
 def test_graph_is_bounded_and_says_how(api: Clients) -> None:
