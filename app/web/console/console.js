@@ -328,6 +328,8 @@ function driversHtml(c) {
 }
 
 const KIND_WORDS = {card: "payment cards", bin_postcode: "card BIN + postcodes", billing_name: "billing names", ip: "IP addresses", ip_range: "IP ranges", user_agent: "user agents", template: "prompt templates", api_key: "API keys", email: "emails", phone: "phones", device: "devices", name: "names", attribute: "attributes", signup_burst: "sign-up bursts"};
+const KIND_WORD = {card: "payment card", bin_postcode: "card BIN + postcode", billing_name: "billing name", ip: "IP address", ip_range: "IP range", user_agent: "user agent", template: "prompt template", api_key: "API key", email: "email", phone: "phone", device: "device", name: "name", attribute: "attribute", signup_burst: "sign-up burst"};
+const kindWords = (k, n) => (n === 1 ? KIND_WORD : KIND_WORDS)[k] || k;
 const SHOWN_ROWS = 3;
 
 function evidenceHtml(c) {
@@ -345,7 +347,7 @@ function evidenceHtml(c) {
     });
     html += `</table></div>`;
     if (values.length > SHOWN_ROWS) html += `<button type="button" class="show-more" data-testid="evidence-more">${values.length - SHOWN_ROWS} more</button> `;
-    if (beyond.length) html += `<span class="muted">and ${beyond.map(([k, n]) => `${fmt(n)} more ${KIND_WORDS[k] || k}`).join(", ")} (in the exports)</span>`;
+    if (beyond.length) html += `<span class="muted">and ${beyond.map(([k, n]) => `${fmt(n)} more ${kindWords(k, n)}`).join(", ")} (in the exports)</span>`;
   }
   return html || `<p class="muted">No evidence values stored.</p>`;
 }
