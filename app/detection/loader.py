@@ -394,8 +394,14 @@ def _exact_integers(rows: list[Any], i: int, inferred: pd.Series) -> Any:
     so an account's sign-up range no longer matched the same range seen in its requests
     (one range counted as two), and the explanation could not find the value's text. A
     column of real floats stays as pandas read it."""
-    exact = pd.array(np.fromiter(map(itemgetter(i), rows), dtype=object, count=len(rows)))
-    return exact if pd.api.types.is_integer_dtype(exact.dtype) else inferred
+    raw = np.fromiter(map(itemgetter(i), rows), dtype=object, count=len(rows))
+    null = pd.isna(raw)
+    present = raw[~null]
+    if len(present) == 0 or not isinstance(present[0], int):
+        return inferred
+    values = np.zeros(len(raw), dtype=np.int64)
+    values[~null] = present.astype(np.int64)  # a float among them raises: not silently cut
+    return pd.arrays.IntegerArray(values, null)
 
 
 def _side_by_side(
