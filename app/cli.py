@@ -747,14 +747,18 @@ def demo(out_dir: Path, benign: int, seed: int, serve: bool, port: int) -> None:
     ctx = _ctx(check_schema=False)
     _hasher_or_fail(ctx)
     upgrade(ctx.engine)
+    # each step says what it is doing before it starts: a new user otherwise watched a
+    # silent terminal for the half minute the world takes to generate
+    click.echo(f"generating a synthetic platform ({benign:,} ordinary accounts)...", err=True)
     world = generate_world(WorldParams(n_benign=benign, seed=seed))
     data, truth = write_world(world, out_dir)
     click.echo(
         f"generated {len(world.accounts)} accounts, {world.n_requests} requests -> {data}", err=True
     )
+    click.echo("ingesting...", err=True)
     with data.open("rb") as fh:
         summary = make_ingestor(ctx, workers=ctx.settings.ingest_workers).ingest(fh)
-    click.echo(f"ingested {summary.accepted}", err=True)
+    click.echo(f"ingested {summary.accepted}; detecting...", err=True)
     out = run(ctx, _detect_params(ctx, None, None, 0))
     click.echo(
         f"detected {out['counts']['clusters']} clusters, "

@@ -288,6 +288,8 @@ def test_demo_command_runs_the_whole_flow(
     assert r.exit_code == 0, r.output
     assert "FLAG" in r.stdout and " share " in r.stdout
     assert (tmp_path / "demo" / "truth.csv").exists()
+    steps = ["generating a synthetic platform", "ingesting...", "detecting..."]
+    assert all(step in r.stderr for step in steps)  # each step announced before it runs
 
 
 def test_a_run_leaves_planner_statistics_for_its_tables(
