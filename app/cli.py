@@ -371,10 +371,13 @@ def export(cluster_id: str, fmt: str, redaction: str, output: Path) -> None:
     ctx = _ctx()
     _hasher_or_fail(ctx)
     # the file is opened before the export runs: an export is audited when it is made, and
-    # a path that cannot be written once left an audited export that no file held
-    partial = output.with_name(f".{output.name}.partial")
+    # a path that cannot be written once left an audited export that no file held. A
+    # regular file is written beside and renamed into place (never half written); a
+    # symlink, a device (/dev/stdout) or a pipe is written as it is.
+    direct = output.is_symlink() or (output.exists() and not output.is_file())
+    target = output if direct else output.with_name(f".{output.name}.partial")
     try:
-        fh = partial.open("wb")
+        fh = target.open("wb")
     except OSError as exc:
         raise click.ClickException(
             f"{output}: cannot write there ({exc.strerror}); nothing was exported"
@@ -387,10 +390,19 @@ def export(cluster_id: str, fmt: str, redaction: str, output: Path) -> None:
                 raise click.ClickException(exc.detail) from exc
             except SigningKeyError as exc:
                 raise click.ClickException(str(exc)) from exc
-            fh.write(out.content)
-        partial.replace(output)
+            try:
+                fh.write(out.content)
+                fh.flush()
+                if not direct:
+                    target.replace(output)
+            except OSError as exc:
+                raise click.ClickException(
+                    f"{output}: export {out.export_id} was made and audited but could not be "
+                    f"written ({exc.strerror}); run the export again"
+                ) from exc
     except BaseException:
-        partial.unlink(missing_ok=True)
+        if not direct:
+            target.unlink(missing_ok=True)
         raise
     click.echo(f"wrote {output} ({len(out.content):,} bytes, export {out.export_id})", err=True)
 

@@ -19,10 +19,12 @@ def quoted(value: str, limit: int = 80) -> str:
     "'acct_1'"
     >>> quoted("x" * 100, 5)
     "'xxxxx...' (100 characters)"
+    >>> print(quoted("it's " + "x" * 100, 10))
+    "it's xxxxx..." (105 characters)
     """
     if len(value) <= limit:
         return repr(value)
-    return f"{value[:limit]!r}".removesuffix("'") + f"...' ({len(value)} characters)"
+    return f"{value[:limit] + '...'!r} ({len(value)} characters)"
 
 
 class Problem(Exception):

@@ -106,6 +106,11 @@ async def spool_body(chunks: AsyncIterator[bytes], *, max_body: int, max_line: i
                     "the body is gzip but ends before its compressed stream does (truncated "
                     "upload?); nothing was stored"
                 )
+            spool.seek(0)
+            if spool.read(2) == GZIP_MAGIC:
+                # compressed twice: ingest would open the inner stream while it stores, so a
+                # break in it would come after part of the body was committed
+                raise BadRequest("the body is gzip inside gzip; send it compressed once")
         spool.seek(0)
         return spool
     except zlib.error as exc:

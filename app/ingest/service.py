@@ -125,19 +125,24 @@ def _collect_if_paused() -> None:
         gc.collect(1)
 
 
-def _until_broken(batches: Iterator[Prepared], summary: IngestSummary) -> Iterator[Prepared]:
+def _until_broken(
+    batches: Iterator[Prepared], summary: IngestSummary, strict: bool
+) -> Iterator[Prepared]:
     """The batches until the input breaks off (a gzip stream cut short or corrupt): the
     whole batches before the break are written and committed as usual (already accepted
-    data is not lost to a bad tail), and the summary says where and why it stopped."""
+    data is not lost to a bad tail; ``strict`` rolls them back), and the summary says where
+    and why it stopped."""
     try:
         yield from batches
     except BROKEN_INPUT as exc:
         cut = isinstance(exc, EOFError)
         what = "ends before its compressed stream does (cut off?)" if cut else "is corrupt"
-        summary.input_error = (
-            f"the gzip input {what} after {summary.read:,} records; the lines before the "
-            "break were ingested, the rest was not read"
+        kept = (
+            "nothing from it was stored (strict)"
+            if strict
+            else "the lines before the break were ingested, the rest was not read"
         )
+        summary.input_error = f"the gzip input {what} after {summary.read:,} records; {kept}"
 
 
 class Ingestor:
@@ -177,11 +182,11 @@ class Ingestor:
             if self.workers > 0:
                 with self._pool() as pool, _collector_paused():
                     batches = self._parallel(pool, source)
-                    self._consume(_until_broken(batches, summary), summary, progress)
+                    self._consume(_until_broken(batches, summary, self.strict), summary, progress)
             else:
                 chunks = line_blocks(source, self.batch_lines)
                 batches = (self._local(f, b) for f, b, _ in chunks)
-                self._consume(_until_broken(batches, summary), summary, progress)
+                self._consume(_until_broken(batches, summary, self.strict), summary, progress)
         except KeyboardInterrupt:
             summary.interrupted = True
         return summary
@@ -207,19 +212,22 @@ class Ingestor:
             tasks = ((prepare_in_worker, f, b) for f, b, _ in blocks)
         pending: deque[tuple[Future[Prepared], Any]] = deque()
         broken: BaseException | None = None
-        try:
-            for fn, first, *args in tasks:
-                # the source goes with the result: re-sent requests need the batch prepared
-                # again
-                origin = args[0] if len(args) == 1 else tuple(args)
-                pending.append((pool.submit(fn, first, *args), origin))
-                # Bounded, so memory stays flat however long the file; one batch more than
-                # there are workers, so that a worker has the next batch while this process
-                # writes.
-                if len(pending) > self.workers:
-                    yield _with_source(*pending.popleft())
-        except BROKEN_INPUT as exc:  # the whole batches read before the break still count
-            broken = exc
+        while broken is None:
+            try:
+                task = next(tasks, None)
+            except BROKEN_INPUT as exc:  # the whole batches read before the break still count
+                broken = exc
+                break
+            if task is None:
+                break
+            fn, first, *args = task
+            # the source goes with the result: re-sent requests need the batch prepared again
+            origin = args[0] if len(args) == 1 else tuple(args)
+            pending.append((pool.submit(fn, first, *args), origin))
+            # Bounded, so memory stays flat however long the file; one batch more than there
+            # are workers, so that a worker has the next batch while this process writes.
+            if len(pending) > self.workers:
+                yield _with_source(*pending.popleft())
         while pending:
             yield _with_source(*pending.popleft())
         if broken is not None:

@@ -56,11 +56,14 @@ class ReviewUpdate(BaseModel):
     tags: Annotated[list[Tag] | None, Field(max_length=MAX_TAGS), WithJsonSchema(_TAGS)] = None
     note: Text | None = Field(None, max_length=5_000, description="Why; kept in the review history")
 
-    @field_validator("tags")
+    @field_validator("tags", mode="before")
     @classmethod
-    def _distinct_tags(cls, tags: list[str] | None) -> list[str] | None:
-        """A tag is a label: sent twice, it is kept once (first-seen order)."""
-        return list(dict.fromkeys(tags)) if tags is not None else None
+    def _distinct_tags(cls, tags: Any) -> Any:
+        """A tag is a label: sent twice, it is kept once (first-seen order), before the
+        count is checked (21 copies of one tag are one tag)."""
+        if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+            return list(dict.fromkeys(tags))
+        return tags
 
     @model_validator(mode="after")
     def _no_null_status_or_tags(self) -> ReviewUpdate:

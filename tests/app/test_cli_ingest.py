@@ -100,4 +100,5 @@ def test_strict_stores_nothing_from_a_broken_gzip_file(
     cut.write_bytes(whole[: len(whole) // 2])
     r = CliRunner().invoke(main, ["ingest", "--strict", str(cut)])
     assert r.exit_code == 1 and "ends before" in r.output
+    assert "nothing from it was stored (strict)" in r.output and "were ingested" not in r.output
     assert _accounts_stored() == 0

@@ -117,3 +117,5 @@ def test_review_with_etags_history_and_audit(api: dict[str, TestClient], ctx: Co
         url, json={"tags": ["inc-1", "farm", "inc-1"]}, headers={"If-Match": "*"}
     )
     assert tagged.status_code == 200 and tagged.json()["tags"] == ["inc-1", "farm"]
+    many = api["reviewer"].patch(url, json={"tags": ["x"] * 21}, headers={"If-Match": "*"})
+    assert many.status_code == 200 and many.json()["tags"] == ["x"]  # one tag, not 21

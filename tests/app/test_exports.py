@@ -265,6 +265,12 @@ def test_cli_export_to_a_path_it_cannot_write_exports_nothing(
     r = CliRunner().invoke(main, ["export", cid, "-o", str(target)])
     assert r.exit_code == 1 and f"{target}: cannot write there" in r.output, r.output
     assert "Traceback" not in r.output and exports() == before
+    # a symlink is written through, not replaced by a file
+    real, link = tmp_path / "real.zip", tmp_path / "link.zip"
+    real.write_bytes(b"")
+    link.symlink_to(real)
+    r = CliRunner().invoke(main, ["export", cid, "-o", str(link)])
+    assert r.exit_code == 0 and link.is_symlink() and zipfile.is_zipfile(real), r.output
 
 
 def test_api_export_needs_reviewer_is_audited_and_limited(api: Clients, ctx: Context) -> None:

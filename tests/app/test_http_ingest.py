@@ -93,6 +93,10 @@ def test_a_cut_off_gzip_body_is_refused_and_nothing_stored(ctx: Context) -> None
         r = c.post("/v1/ingest", content=cut)
         assert r.status_code == 400 and "truncated" in r.json()["detail"], r.text
         assert r.headers["content-type"].startswith("application/problem+json")
+    # compressed twice: the inner stream would break only while storing, after commits
+    for twice in (gzip.compress(whole[: len(whole) // 2]), gzip.compress(whole)):
+        r = c.post("/v1/ingest", content=twice)
+        assert r.status_code == 400 and "gzip inside gzip" in r.json()["detail"], r.text
     assert _stored_accounts(ctx) == 0
     assert c.post("/v1/ingest", content=whole).json()["accepted"]["account"] == 2000
 
