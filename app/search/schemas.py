@@ -37,7 +37,10 @@ class SearchQuery(BaseModel):
         AfterValidator(_searchable),
     ] = Field(
         description="An account id (or its start), cluster id, email, IP, device id or "
-        "card fingerprint"
+        "card fingerprint",
+        # what _searchable checks, published for clients (and the schema fuzz test); the
+        # validator says it in words instead of quoting this
+        json_schema_extra={"pattern": r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"},
     )
     kind: SearchKind = Field(
         "auto",
