@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.auth.keycache import KeyCache
@@ -15,6 +15,7 @@ from app.cache.store import ResponseCache
 from app.cache.version import VersionReader
 from app.core.context import Context, default_context
 from app.web import problems
+from app.web.known_params import known_query_only
 from app.web.nul_guard import NulGuard
 from app.web.observability import AccessLog, configure_logging
 
@@ -39,6 +40,7 @@ def create_app(ctx: Context | None = None, *, check_schema: bool = True) -> Fast
         lifespan=lifespan,
         docs_url=None,  # app.web.api_docs serves it without a CDN
         redoc_url=None,
+        dependencies=[Depends(known_query_only)],  # a misspelt filter is an error, not ignored
     )
     app.state.ctx = context
     settings = context.settings

@@ -60,3 +60,19 @@ def test_review_fields_are_capped_and_never_null(
     assert field in r.text
     # nothing changed: the same ETag is still current
     assert api["reviewer"].get(f"/v1/clusters/{cid}").headers["etag"] == etag
+
+
+def test_a_misspelt_query_parameter_is_refused_not_ignored(api: dict[str, TestClient]) -> None:
+    """?flaged=true (sic) answered 200 with every cluster, flagged or not."""
+    v = api["viewer"]
+    r = v.get("/v1/clusters", params={"flaged": "true"})
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    (err,) = r.json()["errors"]
+    assert err["loc"] == ["query", "flaged"] and "flagged" in err["msg"]
+    assert v.get("/v1/clusters", params={"flagged": "true"}).status_code == 200
+    cid = v.get("/v1/clusters", params={"limit": 1}).json()["items"][0]["id"]
+    assert v.get(f"/v1/clusters/{cid}", params={"verbose": 1}).status_code == 422
+    # dependencies' parameters count as the route's own (the members' cursor and sort)
+    assert v.get(f"/v1/clusters/{cid}/members", params={"sort": "strength"}).status_code == 200
+    # not the API: the console page and health checks take any query string
+    assert v.get("/healthz", params={"probe": 1}).status_code == 200
