@@ -236,11 +236,17 @@ def _run_with_progress(ingestor: Any, fh: BinaryIO, path: str) -> Any:
         return summary
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless one (``1 request``, ``2 requests``)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _print_summary(r: dict[str, Any]) -> None:
     acc = r["accepted"]
     click.echo(
-        f"{r['source']}: read {r['read']} records; accepted {acc['account']} accounts, "
-        f"{acc['payment_method']} payment methods, {acc['request']} requests"
+        f"{r['source']}: read {_count(r['read'], 'record')}; accepted "
+        f"{_count(acc['account'], 'account')}, {_count(acc['payment_method'], 'payment method')}, "
+        f"{_count(acc['request'], 'request')}"
         f" ({r['duplicate_requests']} already stored); rejected {r['rejected']}",
         err=True,
     )
@@ -565,7 +571,8 @@ def detect(engine: str | None, resolution: float | None, seed: int, as_json: boo
     else:
         c = out["counts"]
         click.echo(
-            f"run {out['run_id']}: {c['clusters']} clusters, {c['flagged_clusters']} flagged "
+            f"run {out['run_id']}: {_count(c['clusters'], 'cluster')}, "
+            f"{c['flagged_clusters']} flagged "
             f"({c['flagged_accounts']} accounts) in {out['timings']['total']:.1f} s",
             err=True,
         )
@@ -600,6 +607,10 @@ def clusters(fmt: str, flagged_only: bool, limit: int | None) -> None:
                 c.pop("summary")
                 click.echo(orjson.dumps(c))
             else:
+                if shown == 1:  # the columns named once, above the first row
+                    click.echo(
+                        f"{'':4} {'score':<5} {'size':>6} {'cluster':<22} {'status':<10} why"
+                    )
                 mark = "FLAG" if c["flagged"] else "    "
                 click.echo(
                     f"{mark} {c['score']:.3f} {c['size']:>6} {c['id']:<22} {c['status']:<10} "
@@ -773,7 +784,7 @@ def demo(out_dir: Path, benign: int, seed: int, serve: bool, port: int) -> None:
     click.echo(f"ingested {summary.accepted}; detecting...", err=True)
     out = run(ctx, _detect_params(ctx, None, None, 0))
     click.echo(
-        f"detected {out['counts']['clusters']} clusters, "
+        f"detected {_count(out['counts']['clusters'], 'cluster')}, "
         f"{out['counts']['flagged_clusters']} flagged "
         f"in {out['timings']['total']:.1f} s\n",
         err=True,

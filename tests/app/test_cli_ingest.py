@@ -102,3 +102,10 @@ def test_strict_stores_nothing_from_a_broken_gzip_file(
     assert r.exit_code == 1 and "ends before" in r.output
     assert "nothing from it was stored (strict)" in r.output and "were ingested" not in r.output
     assert _accounts_stored() == 0
+
+
+def test_the_summary_counts_in_words(cli_env: dict[str, str], tmp_path: Path) -> None:
+    src = tmp_path / "one.ndjson"
+    src.write_bytes(ndjson(account(1), request("acct_1", id="r1")))
+    r = CliRunner().invoke(main, ["ingest", str(src)])
+    assert "read 2 records; accepted 1 account, 0 payment methods, 1 request " in r.output

@@ -287,6 +287,7 @@ def test_demo_command_runs_the_whole_flow(
     r = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "demo"), "--benign", "800"])
     assert r.exit_code == 0, r.output
     assert "FLAG" in r.stdout and " share " in r.stdout
+    assert "score   size cluster" in r.stdout  # the table's columns are named
     assert (tmp_path / "demo" / "truth.csv").exists()
     steps = ["generating a synthetic platform", "ingesting...", "detecting..."]
     assert all(step in r.stderr for step in steps)  # each step announced before it runs
