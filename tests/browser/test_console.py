@@ -61,6 +61,8 @@ def test_reviewer_filters_the_queue_opens_a_cluster_and_decides(
     page.locator("#filters select[name=flagged]").select_option("true")
     expect(page).to_have_url(re.compile(r"#queue\?flagged=true"))
     expect(_rows(page)).to_have_count(len(flagged))
+    # the status line counts what the filtered list holds ("100+ clusters" read as a total)
+    expect(page.locator("#status")).to_have_text(f"{len(flagged)} matching clusters shown")
     page.locator("#filters select[name=sort]").select_option("size")
     expect(page).to_have_url(re.compile(r"flagged=true&sort=size"))
     big = flagged[0]

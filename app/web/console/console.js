@@ -175,7 +175,9 @@ async function loadQueue(more) {
     if (!more && !state.rows.length) $("#rows").innerHTML = `<li class="muted row">No cluster matches these filters.</li>`;
     const shown = parseHash();
     if (shown.view === "cluster") markSelected(state.rows.findIndex((c) => c.id === shown.id), false);
-    say(`${state.rows.length}${state.cursor ? "+" : ""} clusters`);
+    // what the list holds so far (the header counts the whole run, whatever the filters)
+    const n = state.rows.length;
+    say(`${fmt(n)} matching cluster${n === 1 ? "" : "s"} shown${state.cursor ? ", more below" : ""}`);
     measured("hs:queue", t0);
     if (!state.feedCursor) startFeed();
   } catch (e) { say(failure(e), "err"); }
