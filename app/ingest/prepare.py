@@ -135,14 +135,6 @@ class Preparer:
 _WORKER: Preparer | None = None
 
 
-def release_free_memory() -> None:
-    """Hand the C heap's free pages back to the system (:func:`app.core.heap.release`). A
-    batch's parsed records are freed once it is reduced, but glibc keeps the pages for reuse:
-    each worker then held its largest batch's high-water mark while it waited, and the
-    ingest's process tree stayed ~100 MiB above what it used."""
-    release()
-
-
 def init_worker(
     secret: bytes, window_seconds: int, samples_per_template: int, parent: int | None = None
 ) -> None:
@@ -221,7 +213,10 @@ def _prepare_lines(first: int, lines: list[bytes]) -> Prepared:
         prepared = _WORKER.lines(first, lines)
         prepared.requests = None  # the parent prepares again in the rare case it needs them
         del lines
-        release_free_memory()
+        # a batch's parsed records are freed by now, but glibc keeps their pages: without
+        # this each worker held its largest batch's high-water mark while it waited (the
+        # tree ~100 MiB above what it used)
+        release()
         return prepared
     finally:
         gc.enable()

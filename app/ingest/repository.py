@@ -364,7 +364,7 @@ class SampleBook:
 
 
 def _counts(session: Session, column: Any, values: np.ndarray) -> dict[Any, int]:
-    """Stored prompt samples per value of ``column`` (template key or account id)."""
+    """Stored prompt samples per value of ``column`` (the accounts' allowance)."""
     return {k: int(n) for k, n in _per_value(session, column, values, "count(*)", func.count())}
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.context import Context
 from app.core.db import transaction
+from app.core.heap import release
 from app.ingest import repository as repo
 from app.ingest.merge import MergedRows
 from app.ingest.prepare import (
@@ -37,7 +38,6 @@ from app.ingest.prepare import (
     init_worker,
     prepare_in_worker,
     prepare_span_in_worker,
-    release_free_memory,
 )
 from app.ingest.reader import (
     BROKEN_INPUT,
@@ -212,7 +212,7 @@ class Ingestor:
             tasks = ((prepare_in_worker, f, b) for f, b, _ in blocks)
         pending: deque[tuple[Future[Prepared], Any]] = deque()
         broken: BaseException | None = None
-        while broken is None:
+        while True:
             try:
                 task = next(tasks, None)
             except BROKEN_INPUT as exc:  # the whole batches read before the break still count
@@ -259,7 +259,7 @@ class Ingestor:
                     # (this process does nothing else meanwhile) its pages go back too
                     del p
                     if self.workers:
-                        release_free_memory()
+                        release()
                     if lines >= self.commit_lines:
                         break  # commit before waiting for more (Ctrl-C keeps what is done)
                     nxt = next(batches, None)

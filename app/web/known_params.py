@@ -12,7 +12,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
-_TAKES: dict[int, frozenset[str]] = {}  # route -> the query parameter names it declares
+# kept on the route itself: a table keyed by id(route) handed a route that is gone to the
+# next one with its id (apps are made and dropped, e.g. one per test), and routes are not
+# hashable
+_TAKES = "_hydrascope_query_names"
 
 
 def _query_names(dependant: Any) -> set[str]:
@@ -24,9 +27,10 @@ def _query_names(dependant: Any) -> set[str]:
 
 
 def _declared(route: Any) -> frozenset[str]:
-    names = _TAKES.get(id(route))
+    names: frozenset[str] | None = getattr(route, _TAKES, None)
     if names is None:
-        names = _TAKES[id(route)] = frozenset(_query_names(route.dependant))
+        names = frozenset(_query_names(route.dependant))
+        setattr(route, _TAKES, names)
     return names
 
 
