@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         le=10_000,
         description="raw prompts kept as samples per account, across its templates",
     )
+    prompt_samples_per_account_unshared: int = Field(
+        default=6,
+        ge=0,
+        le=10_000,
+        description="of those, prompts of templates no other account is known to use yet",
+    )
     activity_window_seconds: int = Field(default=ACTIVITY_WINDOW_SECONDS, ge=10, le=86_400)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = Field(

@@ -109,7 +109,9 @@ class Preparer:
                     accounts.append(row)
             payments.extend(payment_row(p, self.hasher, now) for p in chunk.payments)
             parts.append(
-                self.reducer.columns(chunk.requests, chunk.request_raw, chunk.request_lines)
+                self.reducer.columns(
+                    chunk.requests, chunk.request_times, chunk.request_raw, chunk.request_lines
+                )
             )
             del chunk
         cols = RequestColumns.concat(parts)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
+from msgspec import UNSET
 
 from app.core.hashing import Hasher, content_key, content_keys
 from app.ingest.grouping import Columns, Groups, rank_within, sort_by, with_account_ids
+from app.ingest.request_lines import RequestLine, present
 from app.ingest.validate import RecordError
 from graph.signals.network import parse_ip
 from graph.signals.prompts import grouping_features, skeletons
@@ -153,7 +155,11 @@ class RequestReducer:
         return _cached_keys(self._text[kind], texts, kind, lambda t: self._h(space, t), new)
 
     def columns(
-        self, records: list[dict[str, Any]], raw: list[bytes], lines: list[int]
+        self,
+        records: list[RequestLine],
+        times: list[datetime],
+        raw: list[bytes],
+        lines: list[int],
     ) -> RequestColumns:
         n = len(records)
         new: list[tuple[int, int, str]] = []
@@ -161,8 +167,8 @@ class RequestReducer:
         ok = np.ones(n, dtype=bool)
         ip = np.zeros(n, dtype=np.int64)
         rng = np.zeros(n, dtype=np.int64)
-        prompts = [r.get("prompt") for r in records]
-        ip_keys = self._ip_keys([r["ip"] for r in records], new)
+        prompts = [present(r.prompt) for r in records]
+        ip_keys = self._ip_keys([r.ip for r in records], new)
         if None in ip_keys:
             for i, keys in enumerate(ip_keys):
                 if keys is None:
@@ -173,20 +179,20 @@ class RequestReducer:
             ip[:], rng[:] = zip(*ip_keys, strict=True)
         skels = skeletons(prompts)
         tmpl = self._template_keys(skels, new)
-        ua = self._text_keys(Kind.USER_AGENT, [r.get("user_agent") for r in records], new)
-        api = self._text_keys(Kind.API_KEY, [r.get("api_key_id") for r in records], new)
-        model = self._text_keys(Kind.MODEL, [r.get("model") for r in records], new)
+        ua = self._text_keys(Kind.USER_AGENT, [present(r.user_agent) for r in records], new)
+        api = self._text_keys(Kind.API_KEY, [present(r.api_key_id) for r in records], new)
+        model = self._text_keys(Kind.MODEL, [present(r.model) for r in records], new)
         dedupe = content_keys(
             [
-                b"id:" + r["id"].encode() if "id" in r else b
+                b if r.id is UNSET else b"id:" + r.id.encode()
                 for r, b in zip(records, raw, strict=True)
             ]
         )
         cols = RequestColumns(
-            account=np.array([r["account_id"] for r in records], dtype=object),
-            ts=np.fromiter(
-                (r["ts"].timestamp() for r in records), dtype=np.float64, count=n
-            ).astype(np.int64),
+            account=np.array([r.account_id for r in records], dtype=object),
+            ts=np.fromiter((t.timestamp() for t in times), dtype=np.float64, count=n).astype(
+                np.int64
+            ),
             dedupe=dedupe,
             values={
                 Kind.IP: ip,
@@ -196,12 +202,8 @@ class RequestReducer:
                 Kind.API_KEY: api,
                 Kind.MODEL: model,
             },
-            input_tokens=np.fromiter(
-                (r.get("input_tokens", 0) for r in records), dtype=np.int64, count=n
-            ),
-            output_tokens=np.fromiter(
-                (r.get("output_tokens", 0) for r in records), dtype=np.int64, count=n
-            ),
+            input_tokens=np.fromiter((r.input_tokens for r in records), dtype=np.int64, count=n),
+            output_tokens=np.fromiter((r.output_tokens for r in records), dtype=np.int64, count=n),
             prompts=prompts,
         )
         if not ok.all():

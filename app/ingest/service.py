@@ -156,6 +156,7 @@ class Ingestor:
         window_seconds: int = ACTIVITY_WINDOW_SECONDS,
         samples_per_template: int = 5,
         samples_per_account: int = 20,
+        samples_per_account_unshared: int = 6,
         strict: bool = False,
         workers: int = 0,
         on_error: ErrorSink | None = None,
@@ -170,7 +171,9 @@ class Ingestor:
         self.workers = workers
         self.on_error = on_error
         self.sqlite_cache_mib = sqlite_cache_mib
-        self.samples = repo.SampleBook(samples_per_template, samples_per_account)
+        self.samples = repo.SampleBook(
+            samples_per_template, samples_per_account, samples_per_account_unshared
+        )
         self._local = Preparer(secret, window_seconds, samples_per_template)
 
     # ------------------------------------------------------------------ driving
@@ -385,6 +388,7 @@ def make_ingestor(
         window_seconds=s.activity_window_seconds,
         samples_per_template=s.prompt_samples_per_template,
         samples_per_account=s.prompt_samples_per_account,
+        samples_per_account_unshared=s.prompt_samples_per_account_unshared,
         strict=strict,
         workers=workers,
         on_error=on_error,

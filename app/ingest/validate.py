@@ -1,13 +1,16 @@
 """Parse and validate a chunk of NDJSON lines, keeping every good record.
 
-The hot path parses with orjson and validates the whole chunk in one pydantic-core call; only
-when that call finds errors are the failing records set aside and the rest validated again.
+Request lines are decoded and checked by msgspec in one pass (app.ingest.request_lines); the
+rest (accounts, payment methods, any line that path does not accept) are parsed with orjson
+and validated in one pydantic-core call, which also gives every error message; only when that
+call finds errors are the failing records set aside and the rest validated again.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
@@ -22,6 +25,7 @@ from app.ingest.cards import (
     parsed_pan_field,
 )
 from app.ingest.records import RECORDS
+from app.ingest.request_lines import RequestLine, decode_requests, from_validated, request_times
 
 PAN_REASON = "contains a payment card number; the record was refused and the value not stored"
 
@@ -38,13 +42,15 @@ class RecordError:
 
 @dataclass(slots=True)
 class ValidChunk:
-    """Valid records of a chunk, by type, with their line numbers and raw bytes."""
+    """Valid records of a chunk, by type, with their line numbers and raw bytes (requests:
+    their timestamps in ``request_times``, in the same order)."""
 
     accounts: list[dict[str, Any]] = field(default_factory=list)
     account_lines: list[int] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
     payment_lines: list[int] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[RequestLine] = field(default_factory=list)
+    request_times: list[datetime] = field(default_factory=list)
     request_lines: list[int] = field(default_factory=list)
     request_raw: list[bytes] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
@@ -101,25 +107,59 @@ def validate_chunk(lines: list[bytes], first_line: int) -> ValidChunk:
     out.read = len(kept)
     if not kept:
         return out
-    if any(b"\\u0000" in b for b in kept):
+    blob = b"\n".join(kept)  # one search over the chunk instead of one a line
+    if b"\\u0000" in blob:
         kept = [_without_nul(b) for b in kept]
+        blob = b"\n".join(kept)
 
-    refused = _refuse_card_numbers(kept, numbers, out.errors)
+    refused = _refuse_card_numbers(kept, blob, numbers, out.errors)
 
+    fast_idx, fast = decode_requests(kept, refused)
+    times, all_valid = request_times(fast)
+    if not all_valid:  # a timestamp pydantic refuses: that line takes the other path
+        ok = [t is not None for t in times]
+        fast_idx = [i for i, k in zip(fast_idx, ok, strict=True) if k]
+        fast = [r for r, k in zip(fast, ok, strict=True) if k]
+        times = [t for t in times if t is not None]
+    if len(fast_idx) == len(kept):
+        out.requests, out.request_times = fast, cast(list[datetime], times)
+        out.request_lines = numbers
+        out.request_raw = kept
+        return out
+    taken = refused.union(fast_idx)
+    rest = [i for i in range(len(kept)) if i not in taken]
+    slow = _validate_lines(kept, rest, numbers, out)
+    if not slow:
+        order = fast_idx
+        requests = list(zip(fast, times, strict=True))
+    else:  # requests of both paths, back in line order
+        both = sorted([*zip(fast_idx, fast, times, strict=True), *slow], key=lambda item: item[0])
+        order = [i for i, _, _ in both]
+        requests = [(rec, ts) for _, rec, ts in both]
+    out.requests = [rec for rec, _ in requests]
+    out.request_times = cast(list[datetime], [ts for _, ts in requests])
+    out.request_lines = [numbers[i] for i in order]
+    out.request_raw = [kept[i] for i in order]
+    out.errors.sort(key=lambda e: e.line)
+    return out
+
+
+def _validate_lines(
+    kept: list[bytes], rest: list[int], numbers: list[int], out: ValidChunk
+) -> list[tuple[int, RequestLine, datetime]]:
+    """Parse (orjson) and validate (pydantic) the lines at positions ``rest``: accounts and
+    payment methods go to ``out``, errors to ``out.errors``; the valid requests are returned
+    with their positions."""
     objs: list[Any] = []
     idx: list[int] = []
     try:
-        if refused:
-            raise orjson.JSONDecodeError("refused lines present", "", 0)
-        objs = [orjson.loads(b) for b in kept]
-        idx = list(range(len(kept)))
+        objs = [orjson.loads(kept[i]) for i in rest]
+        idx = list(rest)
     except orjson.JSONDecodeError:
         objs, idx = [], []
-        for i, b in enumerate(kept):
-            if i in refused:
-                continue
+        for i in rest:
             try:
-                objs.append(orjson.loads(b))
+                objs.append(orjson.loads(kept[i]))
                 idx.append(i)
             except orjson.JSONDecodeError as exc:
                 out.errors.append(RecordError(numbers[i], "(line)", f"malformed JSON: {exc.msg}"))
@@ -134,26 +174,23 @@ def validate_chunk(lines: list[bytes], first_line: int) -> ValidChunk:
             out.errors.append(RecordError(numbers[i], "(line)", "a record must be a JSON object"))
 
     records, good_idx = _validate(good_objs, good_idx, numbers, out.errors)
+    requests: list[tuple[int, RequestLine, datetime]] = []
     for rec, i in zip(records, good_idx, strict=True):
         kind = rec["type"]
         if kind == "request":
-            out.requests.append(rec)
-            out.request_lines.append(numbers[i])
-            out.request_raw.append(kept[i])
+            requests.append((i, from_validated(rec), rec["ts"]))
         elif kind == "account":
             out.accounts.append(rec)
             out.account_lines.append(numbers[i])
         else:
             out.payments.append(rec)
             out.payment_lines.append(numbers[i])
-    out.errors.sort(key=lambda e: e.line)
-    return out
+    return requests
 
 
 def _refuse_card_numbers(
-    kept: list[bytes], numbers: list[int], errors: list[RecordError]
+    kept: list[bytes], blob: bytes, numbers: list[int], errors: list[RecordError]
 ) -> set[int]:
-    blob = b"\n".join(kept)
     offsets = blob_pan_offsets(blob)
     refused: dict[int, str] = {}
     if offsets:

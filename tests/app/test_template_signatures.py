@@ -175,7 +175,9 @@ def test_prompt_samples_are_bounded_per_account(
     # or an IN list (PostgreSQL, older SQLite)
     monkeypatch.setattr("app.ingest.repository.SQLITE_HAS_JSON", json_each)
     cap = 4
-    ctx.settings = ctx.settings.model_copy(update={"prompt_samples_per_account": cap})
+    ctx.settings = ctx.settings.model_copy(
+        update={"prompt_samples_per_account": cap, "prompt_samples_per_account_unshared": cap}
+    )
     recs = [
         request("a1", prompt=f"{word} is the topic of my essay, please help", id=f"a{i}")
         for i, word in enumerate(["rivers", "lakes", "seas", "hills", "woods", "roads", "towns"])
@@ -200,6 +202,7 @@ def test_sample_allowance_holds_across_batches_and_transactions(
     ctx.settings = ctx.settings.model_copy(
         update={
             "prompt_samples_per_account": cap,
+            "prompt_samples_per_account_unshared": cap,
             "ingest_batch_lines": 2,
             "ingest_commit_lines": 4,
         }
@@ -255,6 +258,25 @@ def test_template_slots_go_to_accounts_with_allowance_left(ctx: Context) -> None
 
 
 SHARED = "Summarise the attached quarterly report in five bullet points for the board"
+
+
+def test_prompts_nobody_else_sends_have_a_smaller_allowance(ctx: Context) -> None:
+    # defaults: 20 samples an account, of which 6 for templates no other account is known
+    # to use; a template another account sends in the same batch, or one with a stored
+    # sample, counts as shared
+    words = ["rivers", "lakes", "seas", "hills", "woods", "roads", "towns", "ports", "docks"]
+    own = [f"{w} is the topic of my essay, please help" for w in words]
+    later = "Translate the attached contract into German, keeping the legal terms"
+    _ingest(
+        ctx,
+        *(request("a1", prompt=p, id=f"a{i}") for i, p in enumerate(own)),
+        request("a1", prompt=SHARED, id="a-shared"),
+        request("b1", prompt=SHARED, id="b-shared"),
+        request("c1", prompt=later, id="c-later"),
+    )
+    _ingest(ctx, request("a1", prompt=later, id="a-later"))  # c1's template has a sample
+    mine = [r[4] for r in _table(ctx, "prompt_samples") if r[2] == "a1"]
+    assert sorted(mine) == sorted([*own[:6], SHARED, later])
 
 
 def test_a_template_whose_first_samples_were_purged_takes_new_ones(ctx: Context) -> None:
