@@ -13,7 +13,7 @@ XDIST := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install lint typecheck test test-fast demo bench migrate clean
 
-$(STAMP): pyproject.toml setup.py graph/signals/_kernels.c app/ingest/_cardscan.c
+$(STAMP): pyproject.toml setup.py graph/signals/_kernels.c app/ingest/_cardscan.c app/core/_digests.c
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'

@@ -2,9 +2,10 @@
 docs/performance.md); everything else is in pyproject.toml:
 
 - graph/signals/_kernels.c: template skeletons and MinHash band keys (graph.signals.prompts);
-- app/ingest/_cardscan.c: the byte scan for card numbers (app.ingest.cards).
+- app/ingest/_cardscan.c: the byte scan for card numbers (app.ingest.cards);
+- app/core/_digests.c: 64-bit BLAKE2b digests of many values in one call (app.core.hashing).
 
-Both are optional: where no C compiler is found the install still succeeds and the modules
+All are optional: where no C compiler is found the install still succeeds and the modules
 use their Python paths, which give the same results (tests compare the two).
 """
 
@@ -21,6 +22,12 @@ setup(
         Extension(
             "app.ingest._cardscan",
             sources=["app/ingest/_cardscan.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
+        Extension(
+            "app.core._digests",
+            sources=["app/core/_digests.c"],
             extra_compile_args=["-O3"],
             optional=True,
         ),

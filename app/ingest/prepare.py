@@ -30,6 +30,7 @@ from app.ingest.reduce import (
     template_rows,
 )
 from app.ingest.validate import RecordError, validate_chunk
+from graph.types import Kind
 
 
 @dataclass(slots=True)
@@ -45,7 +46,7 @@ class Prepared:
     payments: list[dict[str, Any]]
     errors: list[RecordError]
     dedupe: np.ndarray  # one digest per valid request, in order
-    new_values: list[tuple[int, int, str]]
+    new_values: list[tuple[int, int, str]]  # display values (templates: ``templates``)
     templates: Columns  # the new templates' band keys (app.ingest.reduce.template_rows)
     requests: RequestColumns | None
     aggregates: Aggregates | None
@@ -118,7 +119,10 @@ class Preparer:
         errors.extend(cols.errors)
         errors.sort(key=lambda e: e.line)
         agg = aggregate(cols, self.window_seconds, self.samples_per_template) if len(cols) else None
-        cols.prompts = [None] * len(cols)  # texts travel only as the chosen samples
+        # texts travel only as the chosen samples (a template's skeleton with its sample)
+        cols.prompts = [None] * len(cols)
+        cols.skeletons = [None] * len(cols)
+        tpl = int(Kind.TEMPLATE)
         return Prepared(
             first,
             len(lines),
@@ -127,7 +131,7 @@ class Preparer:
             payments,
             errors,
             cols.dedupe,
-            cols.new_values,
+            [v for v in cols.new_values if v[0] != tpl],
             template_rows(cols.new_values),
             cols,
             agg,
@@ -217,7 +221,8 @@ def _prepare_lines(first: int, lines: list[bytes]) -> Prepared:
         del lines
         # a batch's parsed records are freed by now, but glibc keeps their pages: without
         # this each worker held its largest batch's high-water mark while it waited (the
-        # tree ~100 MiB above what it used)
+        # tree ~100 MiB above what it used). Keeping them for the next batch instead, as the
+        # writer does, saved little time and cost ~45 MiB a worker (docs/performance.md).
         release()
         return prepared
     finally:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from msgspec import UNSET
 
-from app.core.hashing import Hasher, content_key, content_keys
+from app.core.hashing import Hasher, content_keys
 from app.ingest.grouping import Columns, Groups, rank_within, sort_by, with_account_ids
 from app.ingest.request_lines import RequestLine, present
 from app.ingest.validate import RecordError
@@ -41,6 +41,7 @@ class RequestColumns:
     input_tokens: np.ndarray
     output_tokens: np.ndarray
     prompts: list[str | None]
+    skeletons: list[str | None]
     new_values: list[tuple[int, int, str]] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
 
@@ -59,6 +60,7 @@ class RequestColumns:
             input_tokens=np.concatenate([p.input_tokens for p in parts]),
             output_tokens=np.concatenate([p.output_tokens for p in parts]),
             prompts=[t for p in parts for t in p.prompts],
+            skeletons=[t for p in parts for t in p.skeletons],
             new_values=[v for p in parts for v in p.new_values],
             errors=[e for p in parts for e in p.errors],
         )
@@ -72,30 +74,28 @@ class RequestColumns:
             input_tokens=self.input_tokens[mask],
             output_tokens=self.output_tokens[mask],
             prompts=[p for p, m in zip(self.prompts, mask, strict=True) if m],
+            skeletons=[p for p, m in zip(self.skeletons, mask, strict=True) if m],
             new_values=self.new_values,
             errors=self.errors,
         )
-
-
-def _template_key(skel: str) -> int:
-    return content_key(skel.encode())
 
 
 def _cached_keys(
     cache: dict[str | None, int],
     values: list[str | None],
     kind: Kind,
-    key_of: Callable[[str], int],
+    keys_of: Callable[[list[str]], np.ndarray],
     new: list[tuple[int, int, str]],
 ) -> np.ndarray:
     """The key of each value (0 for None). Values repeat (user agents, models, templates):
-    new ones are found with one set difference and keyed once, and reported in ``new``."""
+    new ones are found with one set difference and keyed in one call, and reported in
+    ``new``."""
     if len(cache) > _CACHE_LIMIT:
         cache.clear()
         cache[None] = 0
-    for value in set(values).difference(cache):
-        assert value is not None  # None is always in the cache
-        key = cache[value] = key_of(value)
+    fresh = [v for v in set(values).difference(cache) if v is not None]  # None: cached
+    for value, key in zip(fresh, keys_of(fresh).tolist(), strict=True):
+        cache[value] = key
         new.append((int(kind), key, value))
     return np.fromiter(map(cache.__getitem__, values), dtype=np.int64, count=len(values))
 
@@ -119,14 +119,20 @@ class RequestReducer:
         cache = self._ip
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        for ip in set(ips).difference(cache):
-            parsed = parse_ip(ip)
-            keys = None
-            if parsed is not None:
-                keys = (self._h("ip", parsed[0]), self._h("ip_range", parsed[1]))
-                new.append((int(Kind.IP), keys[0], parsed[0]))
-                new.append((int(Kind.IP_RANGE), keys[1], parsed[1]))
-            cache[ip] = keys
+        fresh = list(set(ips).difference(cache))
+        parsed = list(map(parse_ip, fresh))
+        valid = [p for p in parsed if p is not None]
+        ip_keys = self._h.many("ip", [p[0] for p in valid]).tolist()
+        range_keys = self._h.many("ip_range", [p[1] for p in valid]).tolist()
+        it = iter(zip(valid, ip_keys, range_keys, strict=True))
+        for ip, p in zip(fresh, parsed, strict=True):
+            if p is None:
+                cache[ip] = None
+                continue
+            (address, network), ip_key, range_key = next(it)
+            cache[ip] = (ip_key, range_key)
+            new.append((int(Kind.IP), ip_key, address))
+            new.append((int(Kind.IP_RANGE), range_key, network))
         return list(map(cache.__getitem__, ips))
 
     def _template_keys(
@@ -136,7 +142,8 @@ class RequestReducer:
         before go to ``new``. Only the keys are remembered: on real traffic skeletons are
         mostly unique, and remembering their texts (as for user agents) held ~40 MiB per
         worker for few hits; keying a batch's distinct skeletons again costs ~1 us each."""
-        found = {s: _template_key(s) for s in set(skels) if s is not None}
+        distinct = [s for s in set(skels) if s is not None]
+        found = dict(zip(distinct, content_keys(distinct).tolist(), strict=True))
         seen = self._templates
         if len(seen) > _CACHE_LIMIT:
             seen.clear()
@@ -152,7 +159,7 @@ class RequestReducer:
         self, kind: Kind, texts: list[str | None], new: list[tuple[int, int, str]]
     ) -> np.ndarray:
         space = kind.name.lower()
-        return _cached_keys(self._text[kind], texts, kind, lambda t: self._h(space, t), new)
+        return _cached_keys(self._text[kind], texts, kind, lambda t: self._h.many(space, t), new)
 
     def columns(
         self,
@@ -205,6 +212,7 @@ class RequestReducer:
             input_tokens=np.fromiter((r.input_tokens for r in records), dtype=np.int64, count=n),
             output_tokens=np.fromiter((r.output_tokens for r in records), dtype=np.int64, count=n),
             prompts=prompts,
+            skeletons=skels,
         )
         if not ok.all():
             cols = cols.subset(ok)
@@ -228,13 +236,19 @@ class Aggregates:
     observations: Columns  # ak, kind, value_key, n, first_seen, last_seen
     activity: Columns  # a, window, template_key, n; sorted by primary key
     usage: Columns  # ak, requests, input_tokens, output_tokens, first_seen, last_seen
-    samples: Columns  # template_key, a, ts, text; at most samples_per_template a template
+    samples: Columns  # template_key, a, ts, text, skeleton; samples_per_template a template
 
     def activity_rows(self) -> Columns:
         return with_account_ids(self.activity, "a", self.names[self.activity["a"]])
 
     def sample_rows(self) -> Columns:
-        return with_account_ids(self.samples, "a", self.names[self.samples["a"]])
+        rows = with_account_ids(self.samples, "a", self.names[self.samples["a"]])
+        return {**rows, "ak": self.hashes[self.samples["a"]]}
+
+    def template_senders(self) -> tuple[np.ndarray, np.ndarray]:
+        """(template key, account hash) of each activity row with a template."""
+        used = self.activity["template_key"] != 0
+        return self.activity["template_key"][used], self.hashes[self.activity["a"][used]]
 
 
 def template_rows(new_values: list[tuple[int, int, str]]) -> Columns:
@@ -317,7 +331,9 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
     }
 
     rows = np.flatnonzero(template != 0)
-    rows = rows[rank_within(template[rows]) < samples_per_template]
+    # at least one row a template: its skeleton text is stored with its sample, or alone
+    # where no samples are kept (app.ingest.repository.SampleBook)
+    rows = rows[rank_within(template[rows]) < max(samples_per_template, 1)]
     samples = {
         "template_key": template[rows],
         "a": acct[rows],
@@ -325,5 +341,7 @@ def aggregate(cols: RequestColumns, window_seconds: int, samples_per_template: i
         "text": np.array(
             [(cols.prompts[i] or "")[:SAMPLE_CHARS] for i in rows.tolist()], dtype=object
         ),
+        # stored with the sample (and only then): app.ingest.repository.SampleBook
+        "skeleton": np.array([cols.skeletons[i] for i in rows.tolist()], dtype=object),
     }
     return Aggregates(names, hashes, observations, activity, usage, samples)

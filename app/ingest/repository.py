@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import SQLITE_HAS_JSON, json_key_arrays
 from app.ingest.grouping import Columns, rank_within, take
+from app.ingest.seen import SeenSet, pair_keys
 from app.models import (
     Account,
     PaymentMethod,
@@ -22,7 +23,6 @@ from app.models import (
 )
 from graph.arrays import distinct
 from graph.signals.prompts import pack_bands
-from graph.types import Kind
 
 _CHUNK = 5_000
 
@@ -234,12 +234,9 @@ def _existing_keys(session: Session, keys: np.ndarray) -> np.ndarray:
 
 
 def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> None:
-    """Store the display text of each (kind, key, text) not stored before; template
-    skeletons go to ``template_texts`` (app.models.ingest.TemplateText says why)."""
-    tpl = int(Kind.TEMPLATE)
-    rows = list(values)
-    _VALUES.run(session, [r for r in rows if r[0] != tpl])
-    _TEXTS.run(session, [(key, text) for kind, key, text in rows if kind == tpl])
+    """Store the display text of each (kind, key, text) not stored before. Template skeletons
+    are stored with their samples (:class:`SampleBook`)."""
+    _VALUES.run(session, list(values))
 
 
 def insert_template_signatures(session: Session, rows: Columns) -> None:
@@ -283,10 +280,12 @@ class SampleBook:
     most ``per_account`` per account across its templates (an account sending thousands of
     one-off prompts does not have them all kept until the next detection run drops them).
     A prompt whose template no other account is known to use (no sample stored for it yet,
-    and no other account sends it in the same batch) is kept only while its account holds
-    fewer than ``per_account_unshared``: on real traffic such prompts are nearly all one-off
-    text, which the next detection run deletes again, and writing them cost the realistic
-    50k-account ingest a sixth of its time (docs/performance.md).
+    no other account sends it in the same batch, none sent it earlier in this ingest:
+    :meth:`note`) is kept only while its account holds fewer than ``per_account_unshared``:
+    on real traffic such prompts are nearly all one-off text, which the next detection run
+    deletes again, and writing them cost the realistic 50k-account ingest a sixth of its
+    time (docs/performance.md). The template's skeleton text is stored with its first kept
+    sample, and only then.
 
     Within one ingest transaction nobody else adds samples (SQLite has one writer; PostgreSQL
     ingests take an advisory lock per transaction; detection runs and retention purges only
@@ -303,6 +302,13 @@ class SampleBook:
         self.per_account_unshared = min(per_account_unshared, per_account)
         self._full: set[int] = set()
         self._held: dict[str, int] = {}  # samples stored per account, this transaction
+        self._templates = SeenSet()  # templates this ingest has seen (app.ingest.seen)
+        self._senders = SeenSet()  # and (template, account) pairs
+
+    def note(self, templates: np.ndarray, accounts: np.ndarray) -> None:
+        """Remember a written batch's templates and who sent them (account hashes)."""
+        self._templates.add(templates)
+        self._senders.add(pair_keys(templates, accounts))
 
     def begin(self) -> None:
         """A new transaction: counts read in an earlier one may be stale."""
@@ -312,7 +318,10 @@ class SampleBook:
         """Store the batch's sample rows (at most ``limit`` a template, in order) in the
         free slots of their templates, within their accounts' allowance."""
         keys = rows["template_key"]
-        if len(keys) == 0 or self.limit == 0 or self.per_account == 0:
+        if len(keys) == 0:
+            return
+        if self.limit == 0 or self.per_account == 0:  # no raw prompts kept: the skeletons are
+            _store_texts(session, rows)
             return
         if self._full:
             rows = take(rows, ~np.fromiter(map(self._full.__contains__, keys.tolist()), bool))
@@ -341,8 +350,14 @@ class SampleBook:
         stored_before = np.fromiter(
             (stored.get(k, none)[0] for k in rows["template_key"].tolist()), np.int64, len(accounts)
         )
+        keys = rows["template_key"]
+        sent_by_another = self._templates.contains(keys) & ~self._senders.contains(
+            pair_keys(keys, rows["ak"])
+        )
         allowance = np.where(
-            (stored_before > 0) | _shared_in_batch(rows["template_key"], rows["account_id"]),
+            (stored_before > 0)
+            | sent_by_another
+            | _shared_in_batch(rows["template_key"], rows["account_id"]),
             self.per_account,
             self.per_account_unshared,
         )
@@ -356,6 +371,10 @@ class SampleBook:
         if len(self._full) > _FULL_REMEMBERED:
             self._full.clear()
         inserted = _run_columns(_SAMPLES, session, rows)
+        # a template's skeleton text goes with its first kept sample: a template none of
+        # whose prompts is kept (on real traffic, the one-off prompts beyond an account's
+        # allowance) costs no text (docs/architecture.md, "What is kept of a prompt")
+        _store_texts(session, rows)
         accounts = rows["account_id"].tolist()
         if inserted == len(accounts):
             for account in accounts:
@@ -377,6 +396,12 @@ class SampleBook:
             held.update(dict.fromkeys(unknown, 0))
             held.update(found)
         return held
+
+
+def _store_texts(session: Session, rows: Columns) -> None:
+    """Store the skeleton text of each template of ``rows`` that has none yet."""
+    texts = dict(zip(rows["template_key"].tolist(), rows["skeleton"].tolist(), strict=True))
+    _TEXTS.run(session, [(k, t) for k, t in texts.items() if t is not None])
 
 
 def _shared_in_batch(templates: np.ndarray, accounts: np.ndarray) -> np.ndarray:

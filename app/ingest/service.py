@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.context import Context
 from app.core.db import transaction
-from app.core.heap import release
+from app.core.heap import retained_heap
 from app.ingest import repository as repo
 from app.ingest.merge import MergedRows
 from app.ingest.prepare import (
@@ -183,7 +183,9 @@ class Ingestor:
         source = maybe_gunzip(stream)
         try:
             if self.workers > 0:
-                with self._pool() as pool, _collector_paused():
+                # the writer keeps what a batch freed for the next one, as the workers do
+                # (app.core.heap; the defaults and a malloc_trim come back at the end)
+                with self._pool() as pool, _collector_paused(), retained_heap():
                     batches = self._parallel(pool, source)
                     self._consume(_until_broken(batches, summary, self.strict), summary, progress)
             else:
@@ -258,11 +260,8 @@ class Ingestor:
                     if progress:
                         progress(p.line_count)
                     # the written batch goes before the next one arrives (two batches alive
-                    # at once were the parent's high-water mark), and with the CLI's pool
-                    # (this process does nothing else meanwhile) its pages go back too
+                    # at once were the parent's high-water mark)
                     del p
-                    if self.workers:
-                        release()
                     if lines >= self.commit_lines:
                         break  # commit before waiting for more (Ctrl-C keeps what is done)
                     nxt = next(batches, None)
@@ -352,11 +351,14 @@ class Ingestor:
         fresh = int(new.sum())
         agg = p.aggregates
         if fresh and fresh < len(p.dedupe):  # some were stored before: regroup the new ones
-            agg = aggregate(p.request_columns(self._local).subset(new), self.window_seconds, 0)
+            agg = aggregate(
+                p.request_columns(self._local).subset(new), self.window_seconds, self.samples.limit
+            )
         if fresh and agg is not None:
             merged.add(agg)
             repo.upsert_activity(session, agg.activity_rows())
             self.samples.add(session, agg.sample_rows())
+            self.samples.note(*agg.template_senders())
         counts.update(
             account=len(p.accounts),
             payment_method=len(p.payments),

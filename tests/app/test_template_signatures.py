@@ -259,13 +259,55 @@ def test_template_slots_go_to_accounts_with_allowance_left(ctx: Context) -> None
 
 SHARED = "Summarise the attached quarterly report in five bullet points for the board"
 
+ESSAYS = [
+    f"{w} is the topic of my essay, please help"
+    for w in ["rivers", "lakes", "seas", "hills", "woods", "roads", "towns", "ports", "docks"]
+]
+
+
+def test_a_skeleton_text_is_stored_with_a_kept_sample_only(ctx: Context) -> None:
+    # a1's one-off prompts beyond its allowance (6) keep no text and no sample: only what
+    # detection reads (signature and activity) and what can link them later
+    _ingest(ctx, *(request("a1", prompt=p, id=f"a{i}") for i, p in enumerate(ESSAYS)))
+    assert _template_texts(ctx) == {skeleton(p) for p in ESSAYS[:6]}
+    assert len(_table(ctx, "template_signatures")) == len(ESSAYS)
+    assert len(_table(ctx, "activity")) == len(ESSAYS)
+    sampled = {r[0] for r in _table(ctx, "prompt_samples")}
+    assert set(_texts_by_key(ctx)) == sampled
+
+
+def test_a_template_another_account_sent_earlier_in_the_ingest_counts_as_shared(
+    ctx: Context,
+) -> None:
+    # a1 and b1 have each used their allowance for one-off prompts (6) when they send the
+    # same template, in batches far apart: b1's prompt is evidence, kept with its text
+    ctx.settings = ctx.settings.model_copy(update={"ingest_batch_lines": 2})
+    own = [f"{p} (asked by {who})" for who in ("a1", "b1") for p in ESSAYS[:6]]
+    _ingest(
+        ctx,
+        *(request("a1", prompt=p, id=f"a{i}") for i, p in enumerate(own[:6])),
+        request("a1", prompt=SHARED, id="a-shared"),
+        *(request("b1", prompt=p, id=f"b{i}") for i, p in enumerate(own[6:])),
+        request("b1", prompt=SHARED, id="b-shared"),
+    )
+    kept = collections.Counter((r[2], r[4]) for r in _table(ctx, "prompt_samples"))
+    assert kept[("a1", SHARED)] == 0 and kept[("b1", SHARED)] == 1
+    assert skeleton(SHARED) in _template_texts(ctx)
+
+
+def test_skeleton_texts_are_kept_when_no_prompt_samples_are(ctx: Context) -> None:
+    # a deployment that keeps no raw prompts still names its templates
+    ctx.settings = ctx.settings.model_copy(update={"prompt_samples_per_template": 0})
+    _ingest(ctx, *(request("a1", prompt=p, id=f"a{i}") for i, p in enumerate(ESSAYS)))
+    assert _table(ctx, "prompt_samples") == []
+    assert _template_texts(ctx) == {skeleton(p) for p in ESSAYS}
+
 
 def test_prompts_nobody_else_sends_have_a_smaller_allowance(ctx: Context) -> None:
     # defaults: 20 samples an account, of which 6 for templates no other account is known
     # to use; a template another account sends in the same batch, or one with a stored
     # sample, counts as shared
-    words = ["rivers", "lakes", "seas", "hills", "woods", "roads", "towns", "ports", "docks"]
-    own = [f"{w} is the topic of my essay, please help" for w in words]
+    own = ESSAYS
     later = "Translate the attached contract into German, keeping the legal terms"
     _ingest(
         ctx,
