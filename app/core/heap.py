@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 _M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
 _M_MMAP_MAX = -4
 _M_ARENA_MAX = -8
 #: glibc's defaults (malloc.c: DEFAULT_MMAP_MAX, DEFAULT_TRIM_THRESHOLD)
@@ -58,6 +59,21 @@ def single_arena() -> bool:
     whether the allocator could be told."""
     libc = _glibc()
     return libc is not None and bool(libc.mallopt(_M_ARENA_MAX, 1))
+
+
+def keep_free(limit: int) -> bool:
+    """From now on, let this process keep up to ``limit`` bytes of freed memory for reuse:
+    blocks below that size come from the heap, and the heap's free top goes back to the
+    system only beyond it (glibc's ``M_MMAP_THRESHOLD`` and ``M_TRIM_THRESHOLD``; their
+    defaults adapt between 128 KiB and 32 MiB). For a process that repeats one job (an ingest
+    worker: each batch allocates about what the last one freed). Returns whether the
+    allocator could be told."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    return bool(libc.mallopt(_M_TRIM_THRESHOLD, limit)) and bool(
+        libc.mallopt(_M_MMAP_THRESHOLD, limit)
+    )
 
 
 def release() -> None:
