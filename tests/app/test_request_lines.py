@@ -196,3 +196,20 @@ def test_fast_path_knows_every_request_field() -> None:
     from app.ingest.request_lines import RequestLine
 
     assert set(RequestLine.__struct_fields__) == set(RequestRecord.__annotations__) - {"type"}
+
+
+def test_a_repeated_key_is_read_as_the_reference_reads_it() -> None:
+    # orjson keeps the last of repeated keys; a line whose record type changes on the way
+    # must not be taken for a request by the fast path
+    ts = '"ts":"2026-01-01T00:00:00Z"'
+    lines = [
+        b'{"type":"request","type":"account","account_id":"a","ip":"1.2.3.4",' + ts.encode() + b"}",
+        b'{"type":"account","type":"request","account_id":"a","ip":"1.2.3.4",' + ts.encode() + b"}",
+        b'{"type":"request","account_id":"a","ip":"9.9.9.9","ip":"1.2.3.4",' + ts.encode() + b"}",
+    ]
+    chunk = validate_chunk(lines, 1)
+    assert chunk.request_lines == [2, 3]
+    assert [r.ip for r in chunk.requests] == ["1.2.3.4", "1.2.3.4"]
+    assert {e.line for e in chunk.errors} == {1}
+    for line in lines:
+        same_or_refused(line)
