@@ -119,9 +119,10 @@ class Preparer:
         errors.extend(cols.errors)
         errors.sort(key=lambda e: e.line)
         agg = aggregate(cols, self.window_seconds, self.samples_per_template) if len(cols) else None
-        # texts travel only as the chosen samples (a template's skeleton with its sample)
-        cols.prompts = [None] * len(cols)
-        cols.skeletons = [None] * len(cols)
+        # The columns keep their prompt and skeleton texts: a batch some of whose requests
+        # were stored before is grouped again from them (Prepared.request_columns), samples
+        # and skeleton texts included. A worker's result leaves the columns out, so texts
+        # cross the process boundary only as the sample candidates.
         tpl = int(Kind.TEMPLATE)
         return Prepared(
             first,

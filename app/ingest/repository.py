@@ -300,6 +300,7 @@ class SampleBook:
         self.limit = limit
         self.per_account = per_account
         self.per_account_unshared = min(per_account_unshared, per_account)
+        self._limits = (self.per_account_unshared, self.per_account)
         self._full: set[int] = set()
         self._held: dict[str, int] = {}  # samples stored per account, this transaction
         self._templates = SeenSet()  # templates this ingest has seen (app.ingest.seen)
@@ -314,7 +315,7 @@ class SampleBook:
         """A new transaction: counts read in an earlier one may be stale."""
         self._held.clear()
 
-    def add(self, session: Session, rows: Columns) -> None:
+    def add(self, session: Session, rows: Columns, senders: tuple[np.ndarray, np.ndarray]) -> None:
         """Store the batch's sample rows (at most ``limit`` a template, in order) in the
         free slots of their templates, within their accounts' allowance."""
         keys = rows["template_key"]
@@ -343,25 +344,18 @@ class SampleBook:
         none = (0, 0)
         before = np.fromiter((stored.get(k, none)[0] for k in keys.tolist()), np.int64, len(keys))
         rows = take(rows, before + rank_within(keys) < self.limit)
-        # the accounts' allowance, then slots among the rows left, after each template's last;
-        # a template nobody else is known to use gets the smaller allowance
+        # the accounts' allowance, then slots among the rows left, after each template's last
         accounts = rows["account_id"].tolist()
         mine = np.fromiter(map(held.__getitem__, accounts), np.int64, len(accounts))
-        stored_before = np.fromiter(
-            (stored.get(k, none)[0] for k in rows["template_key"].tolist()), np.int64, len(accounts)
-        )
         keys = rows["template_key"]
+        stored_before = np.fromiter(
+            (stored.get(k, none)[0] for k in keys.tolist()), np.int64, len(accounts)
+        )
         sent_by_another = self._templates.contains(keys) & ~self._senders.contains(
             pair_keys(keys, rows["ak"])
         )
-        allowance = np.where(
-            (stored_before > 0)
-            | sent_by_another
-            | _shared_in_batch(rows["template_key"], rows["account_id"]),
-            self.per_account,
-            self.per_account_unshared,
-        )
-        rows = take(rows, mine + rank_within(rows["account_id"]) < allowance)
+        shared = (stored_before > 0) | sent_by_another | np.isin(keys, _shared_in(*senders))
+        rows = take(rows, _within_allowance(rows["account_id"], mine, shared, self._limits))
         keys = rows["template_key"]
         after = np.fromiter((stored.get(k, none)[1] for k in keys.tolist()), np.int64, len(keys))
         rows = {**rows, "slot": after + rank_within(keys)}
@@ -404,13 +398,31 @@ def _store_texts(session: Session, rows: Columns) -> None:
     _TEXTS.run(session, [(k, t) for k, t in texts.items() if t is not None])
 
 
-def _shared_in_batch(templates: np.ndarray, accounts: np.ndarray) -> np.ndarray:
-    """Per row: whether two or more accounts sent its template in these rows."""
-    t_codes, _ = pd.factorize(templates)
+def _shared_in(templates: np.ndarray, accounts: np.ndarray) -> np.ndarray:
+    """The templates that two or more of ``accounts`` sent (one row per (template, account)
+    use: a batch's activity rows)."""
+    t_codes, found = pd.factorize(templates)
     a_codes, names = pd.factorize(accounts)
     pairs = pd.unique(t_codes * len(names) + a_codes)  # one code per (template, account)
-    per_template = np.bincount(pairs // max(len(names), 1), minlength=len(t_codes))
-    return np.asarray(per_template[t_codes] >= 2)
+    per_template = np.bincount(pairs // max(len(names), 1), minlength=len(found))
+    return np.asarray(found[per_template >= 2])
+
+
+def _within_allowance(
+    accounts: np.ndarray, held: np.ndarray, shared: np.ndarray, limits: tuple[int, int]
+) -> np.ndarray:
+    """Which rows (in order) an account may keep: while it holds fewer than ``limits[0]``
+    samples any row, then rows of shared templates while it holds fewer than ``limits[1]``.
+    A refused row takes no place: an account's first rows fill its small allowance whatever
+    their templates, and only its shared rows are counted after that."""
+    unshared, total = limits
+    rank = rank_within(accounts)
+    first = rank < np.maximum(unshared - held, 0)  # kept whatever their template
+    later = ~first & shared
+    rank_later = np.zeros(len(accounts), dtype=np.int64)
+    rank_later[later] = rank_within(accounts[later])
+    start = np.maximum(held, unshared)  # what the account holds once its first rows are in
+    return np.asarray(first | (later & (start + rank_later < total)))
 
 
 def _counts(session: Session, column: Any, values: np.ndarray) -> dict[Any, int]:

@@ -7,10 +7,12 @@ every request brings a new one), yet a template that account A sent early and ac
 sends twenty batches later is evidence, and B's prompt should be kept. So the ingest
 remembers what it has seen in two fixed-size bit arrays (8 MiB each): a template counts as
 shared when it was seen before and this (template, account) pair was not, i.e. another
-account sent it. A Bloom filter never forgets and can only err towards "seen" (about 0.04%
-at 2M templates, ~10% at 20M): a few one-off prompts more are kept, until the next detection
-run drops them; nothing is lost. Each ingest process starts empty: across ingests, a stored
-sample of the template is what counts.
+account sent it. A Bloom filter never forgets and errs only towards "seen" (about 0.04% of
+keys at 2M templates, ~10% at 20M): a template wrongly seen keeps a few one-off prompts more
+until the next detection run drops them; a pair wrongly seen makes a second sender look like
+the first, and its prompt falls back to the small allowance, as without this memory. Each
+ingest process starts empty: across ingests, a stored sample of the template is what
+counts.
 """
 
 from __future__ import annotations

@@ -357,8 +357,9 @@ class Ingestor:
         if fresh and agg is not None:
             merged.add(agg)
             repo.upsert_activity(session, agg.activity_rows())
-            self.samples.add(session, agg.sample_rows())
-            self.samples.note(*agg.template_senders())
+            senders = agg.template_senders()
+            self.samples.add(session, agg.sample_rows(), senders)
+            self.samples.note(*senders)
         counts.update(
             account=len(p.accounts),
             payment_method=len(p.payments),

@@ -295,6 +295,82 @@ def test_a_template_another_account_sent_earlier_in_the_ingest_counts_as_shared(
     assert skeleton(SHARED) in _template_texts(ctx)
 
 
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_partly_resent_batch_keeps_its_new_prompts_and_skeletons(
+    ctx: Context, workers: int
+) -> None:
+    # some requests of the batch were stored before: the new ones are grouped again, from
+    # the batch's own texts (a worker's result leaves them out)
+    _ingest(ctx, request("a1", prompt=ESSAYS[0], id="r0"))
+    make_ingestor(ctx, workers=workers).ingest(
+        io.BytesIO(
+            ndjson(
+                request("a1", prompt=ESSAYS[0], id="r0"),
+                request("a2", prompt=ESSAYS[1], id="r1"),
+                request("a3", prompt=SHARED, id="r2"),
+            )
+        )
+    )
+    samples = {(r[2], r[4]) for r in _table(ctx, "prompt_samples")}
+    assert samples == {("a1", ESSAYS[0]), ("a2", ESSAYS[1]), ("a3", SHARED)}
+    assert _template_texts(ctx) == {skeleton(p) for p in (ESSAYS[0], ESSAYS[1], SHARED)}
+
+
+def test_refused_prompts_take_no_place_in_the_allowance(ctx: Context) -> None:
+    # a1 and b1 send 20 one-off prompts each (6 kept), then one shared prompt: it is kept
+    # for both, its refused one-off predecessors did not use up their 20
+    words = [
+        "rivers",
+        "lakes",
+        "seas",
+        "hills",
+        "woods",
+        "roads",
+        "towns",
+        "ports",
+        "docks",
+        "farms",
+        "mills",
+        "barns",
+        "fields",
+        "trees",
+        "birds",
+        "fish",
+        "stars",
+        "moons",
+        "clouds",
+        "rain",
+    ]
+    name = {"a1": "alpha", "b1": "beta"}
+    _ingest(
+        ctx,
+        *(
+            request(who, prompt=f"{w} is the topic of my essay ({name[who]})", id=f"{who}{i}")
+            for who in ("a1", "b1")
+            for i, w in enumerate(words)
+        ),
+        request("a1", prompt=SHARED, id="a-shared"),
+        request("b1", prompt=SHARED, id="b-shared"),
+    )
+    kept = collections.Counter((r[2], r[4] == SHARED) for r in _table(ctx, "prompt_samples"))
+    assert kept == {("a1", False): 6, ("b1", False): 6, ("a1", True): 1, ("b1", True): 1}
+    assert skeleton(SHARED) in _template_texts(ctx)
+
+
+def test_a_template_is_shared_in_a_batch_by_everyone_who_sent_it(ctx: Context) -> None:
+    # a1 sends SHARED five times (the template's five sample candidates), b1 once after: the
+    # batch's senders, not only its candidates, decide that the template is shared
+    _ingest(
+        ctx,
+        *(request("a1", prompt=p, id=f"a{i}") for i, p in enumerate(ESSAYS[:6])),
+        *(request("a1", prompt=SHARED, id=f"as{i}") for i in range(5)),
+        request("b1", prompt=SHARED, id="bs"),
+    )
+    kept = collections.Counter((r[2], r[4]) for r in _table(ctx, "prompt_samples"))
+    assert kept[("a1", SHARED)] == 5
+    assert skeleton(SHARED) in _template_texts(ctx)
+
+
 def test_skeleton_texts_are_kept_when_no_prompt_samples_are(ctx: Context) -> None:
     # a deployment that keeps no raw prompts still names its templates
     ctx.settings = ctx.settings.model_copy(update={"prompt_samples_per_template": 0})
