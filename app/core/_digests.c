@@ -5,8 +5,8 @@
  * every new template, IP address, range, user agent and request id. Written from the
  * algorithm's specification, RFC 7693: digest length 8, optional key (up to 64 bytes) and
  * personalisation (up to 16 bytes), everything else of the parameter block zero, exactly as
- * hashlib.blake2b(data, digest_size=8, key=key, person=person). tests/app/test_digests.py
- * compares the two on generated values.
+ * hashlib.blake2b(data, digest_size=8, key=key, person=person). tests/app/test_keys.py
+ * compares the two on generated values and at block edges.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

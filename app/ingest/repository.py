@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.core.db import SQLITE_HAS_JSON, json_key_arrays
-from app.ingest.grouping import Columns, rank_within, take
+from app.ingest.grouping import Columns, Groups, rank_within, take
 from app.ingest.seen import SeenSet, pair_keys
 from app.models import (
     Account,
@@ -343,18 +342,16 @@ class SampleBook:
         stored = _slots(session, distinct(keys))
         none = (0, 0)
         before = np.fromiter((stored.get(k, none)[0] for k in keys.tolist()), np.int64, len(keys))
-        rows = take(rows, before + rank_within(keys) < self.limit)
+        free = before + rank_within(keys) < self.limit
+        rows, before = take(rows, free), before[free]
         # the accounts' allowance, then slots among the rows left, after each template's last
         accounts = rows["account_id"].tolist()
         mine = np.fromiter(map(held.__getitem__, accounts), np.int64, len(accounts))
         keys = rows["template_key"]
-        stored_before = np.fromiter(
-            (stored.get(k, none)[0] for k in keys.tolist()), np.int64, len(accounts)
-        )
         sent_by_another = self._templates.contains(keys) & ~self._senders.contains(
             pair_keys(keys, rows["ak"])
         )
-        shared = (stored_before > 0) | sent_by_another | np.isin(keys, _shared_in(*senders))
+        shared = (before > 0) | sent_by_another | np.isin(keys, _shared_in(*senders))
         rows = take(rows, _within_allowance(rows["account_id"], mine, shared, self._limits))
         keys = rows["template_key"]
         after = np.fromiter((stored.get(k, none)[1] for k in keys.tolist()), np.int64, len(keys))
@@ -401,11 +398,9 @@ def _store_texts(session: Session, rows: Columns) -> None:
 def _shared_in(templates: np.ndarray, accounts: np.ndarray) -> np.ndarray:
     """The templates that two or more of ``accounts`` sent (one row per (template, account)
     use: a batch's activity rows)."""
-    t_codes, found = pd.factorize(templates)
-    a_codes, names = pd.factorize(accounts)
-    pairs = pd.unique(t_codes * len(names) + a_codes)  # one code per (template, account)
-    per_template = np.bincount(pairs // max(len(names), 1), minlength=len(found))
-    return np.asarray(found[per_template >= 2])
+    per_pair = Groups(templates, accounts).first(templates)  # a template per distinct pair
+    found, senders = np.unique(per_pair, return_counts=True)
+    return np.asarray(found[senders >= 2])
 
 
 def _within_allowance(
