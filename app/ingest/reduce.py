@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
-from msgspec import UNSET
 
 from app.core.hashing import Hasher, content_keys
 from app.ingest.grouping import Columns, Groups, rank_within, sort_by, with_account_ids
-from app.ingest.request_lines import RequestLine, present
+from app.ingest.request_lines import RequestLine
 from app.ingest.validate import RecordError
 from graph.signals.network import parse_ip
 from graph.signals.prompts import grouping_features, skeletons
@@ -105,7 +105,9 @@ class RequestReducer:
 
     def __init__(self, hasher: Hasher) -> None:
         self._h = hasher
-        self._ip: dict[str, tuple[int, int] | None] = {}
+        # IP text -> row of _ip_table (its key and its range's key); row 0: not a valid IP
+        self._ip: dict[str, int] = {}
+        self._ip_table = np.zeros((1, 2), dtype=np.int64)
         self._text: dict[Kind, dict[str | None, int]] = {
             k: {None: 0} for k in (Kind.USER_AGENT, Kind.API_KEY, Kind.MODEL)
         }
@@ -115,25 +117,45 @@ class RequestReducer:
     # one set difference per batch and keyed once (values repeat: user agents, models, IPs).
     def _ip_keys(
         self, ips: list[str], new: list[tuple[int, int, str]]
-    ) -> list[tuple[int, int] | None]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The key of each IP and of its range, and which IPs are valid (the keys of an
+        invalid one are 0). Distinct IPs are parsed and keyed once; a request then costs one
+        dictionary look-up for its row of the key table."""
         cache = self._ip
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        fresh = list(set(ips).difference(cache))
+            self._ip_table = self._ip_table[:1]
+        codes, distinct = pd.factorize(np.asarray(ips, dtype=object))
+        listed = distinct.tolist()
+        at = np.fromiter(map(cache.get, listed, repeat(-1)), dtype=np.int64, count=len(listed))
+        missing = np.flatnonzero(at < 0)
+        fresh = [listed[i] for i in missing.tolist()]
         parsed = list(map(parse_ip, fresh))
         valid = [p for p in parsed if p is not None]
-        ip_keys = self._h.many("ip", [p[0] for p in valid]).tolist()
-        range_keys = self._h.many("ip_range", [p[1] for p in valid]).tolist()
-        it = iter(zip(valid, ip_keys, range_keys, strict=True))
-        for ip, p in zip(fresh, parsed, strict=True):
+        keys = np.column_stack(
+            [
+                self._h.many("ip", [p[0] for p in valid]),
+                self._h.many("ip_range", [p[1] for p in valid]),
+            ]
+        )
+        rows_of_fresh = np.zeros(len(fresh), dtype=np.int64)
+        row = len(self._ip_table)
+        pairs = iter(keys.tolist())
+        for i, (ip, p) in enumerate(zip(fresh, parsed, strict=True)):
             if p is None:
-                cache[ip] = None
+                cache[ip] = 0
                 continue
-            (address, network), ip_key, range_key = next(it)
-            cache[ip] = (ip_key, range_key)
-            new.append((int(Kind.IP), ip_key, address))
-            new.append((int(Kind.IP_RANGE), range_key, network))
-        return list(map(cache.__getitem__, ips))
+            ip_key, range_key = next(pairs)
+            cache[ip] = rows_of_fresh[i] = row
+            row += 1
+            new.append((int(Kind.IP), ip_key, p[0]))
+            new.append((int(Kind.IP_RANGE), range_key, p[1]))
+        if len(keys):
+            self._ip_table = np.concatenate([self._ip_table, keys])
+        at[missing] = rows_of_fresh
+        rows = at[codes]
+        table = self._ip_table[rows]
+        return table[:, 0], table[:, 1], rows != 0
 
     def _template_keys(
         self, skels: list[str | None], new: list[tuple[int, int, str]]
@@ -142,18 +164,18 @@ class RequestReducer:
         before go to ``new``. Only the keys are remembered: on real traffic skeletons are
         mostly unique, and remembering their texts (as for user agents) held ~40 MiB per
         worker for few hits; keying a batch's distinct skeletons again costs ~1 us each."""
-        distinct = [s for s in set(skels) if s is not None]
-        found = dict(zip(distinct, content_keys(distinct).tolist(), strict=True))
+        absent = np.fromiter((s is None for s in skels), dtype=bool, count=len(skels))
+        keys = content_keys([s or "" for s in skels])
+        keys[absent] = 0
         seen = self._templates
         if len(seen) > _CACHE_LIMIT:
             seen.clear()
-        for skel, key in found.items():
-            if key not in seen:
+        distinct, first = np.unique(keys, return_index=True)
+        for key, i in zip(distinct.tolist(), first.tolist(), strict=True):
+            if key and key not in seen:
                 seen.add(key)
-                new.append((int(Kind.TEMPLATE), key, skel))
-        keys: dict[str | None, int] = {None: 0}
-        keys.update(found)
-        return np.fromiter(map(keys.__getitem__, skels), dtype=np.int64, count=len(skels))
+                new.append((int(Kind.TEMPLATE), key, skels[i]))
+        return keys
 
     def _text_keys(
         self, kind: Kind, texts: list[str | None], new: list[tuple[int, int, str]]
@@ -171,27 +193,18 @@ class RequestReducer:
         n = len(records)
         new: list[tuple[int, int, str]] = []
         errors: list[RecordError] = []
-        ok = np.ones(n, dtype=bool)
-        ip = np.zeros(n, dtype=np.int64)
-        rng = np.zeros(n, dtype=np.int64)
-        prompts = [present(r.prompt) for r in records]
-        ip_keys = self._ip_keys([r.ip for r in records], new)
-        if None in ip_keys:
-            for i, keys in enumerate(ip_keys):
-                if keys is None:
-                    ok[i] = False
-                    errors.append(RecordError(lines[i], "ip", "not a valid IPv4 or IPv6 address"))
-            ip_keys = [k or (0, 0) for k in ip_keys]
-        if n:
-            ip[:], rng[:] = zip(*ip_keys, strict=True)
+        prompts: list[str | None] = [r.prompt for r in records]  # None: absent
+        ip, rng, ok = self._ip_keys([r.ip for r in records], new)
+        for i in np.flatnonzero(~ok).tolist():
+            errors.append(RecordError(lines[i], "ip", "not a valid IPv4 or IPv6 address"))
         skels = skeletons(prompts)
         tmpl = self._template_keys(skels, new)
-        ua = self._text_keys(Kind.USER_AGENT, [present(r.user_agent) for r in records], new)
-        api = self._text_keys(Kind.API_KEY, [present(r.api_key_id) for r in records], new)
-        model = self._text_keys(Kind.MODEL, [present(r.model) for r in records], new)
+        ua = self._text_keys(Kind.USER_AGENT, [r.user_agent for r in records], new)
+        api = self._text_keys(Kind.API_KEY, [r.api_key_id for r in records], new)
+        model = self._text_keys(Kind.MODEL, [r.model for r in records], new)
         dedupe = content_keys(
             [
-                b if r.id is UNSET else b"id:" + r.id.encode()
+                b if r.id is None else b"id:" + r.id.encode()
                 for r, b in zip(records, raw, strict=True)
             ]
         )

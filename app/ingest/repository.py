@@ -333,29 +333,26 @@ class SampleBook:
         # batches; the order of the filters below is what decides the others)
         accounts = rows["account_id"].tolist()
         held = self._held_by(session, accounts)
-        room = np.fromiter((held[a] < self.per_account for a in accounts), bool, len(keys))
+        mine = np.fromiter(map(held.__getitem__, accounts), np.int64, len(accounts))
+        room = mine < self.per_account
         if not room.all():
-            rows = take(rows, room)
+            rows, mine = take(rows, room), mine[room]
             keys = rows["template_key"]
             if len(keys) == 0:
                 return
         stored = _slots(session, distinct(keys))
-        none = (0, 0)
-        before = np.fromiter((stored.get(k, none)[0] for k in keys.tolist()), np.int64, len(keys))
+        before, after = _stored_per_row(stored, keys)
         free = before + rank_within(keys) < self.limit
-        rows, before = take(rows, free), before[free]
+        rows, mine, before, after = take(rows, free), mine[free], before[free], after[free]
         # the accounts' allowance, then slots among the rows left, after each template's last
-        accounts = rows["account_id"].tolist()
-        mine = np.fromiter(map(held.__getitem__, accounts), np.int64, len(accounts))
         keys = rows["template_key"]
         sent_by_another = self._templates.contains(keys) & ~self._senders.contains(
             pair_keys(keys, rows["ak"])
         )
         shared = (before > 0) | sent_by_another | np.isin(keys, _shared_in(*senders))
-        rows = take(rows, _within_allowance(rows["account_id"], mine, shared, self._limits))
-        keys = rows["template_key"]
-        after = np.fromiter((stored.get(k, none)[1] for k in keys.tolist()), np.int64, len(keys))
-        rows = {**rows, "slot": after + rank_within(keys)}
+        kept = _within_allowance(rows["account_id"], mine, shared, self._limits)
+        rows, after = take(rows, kept), after[kept]
+        rows = {**rows, "slot": after + rank_within(rows["template_key"])}
         for key, (count, _) in stored.items():
             if count >= self.limit:
                 self._full.add(key)
@@ -387,6 +384,25 @@ class SampleBook:
             held.update(dict.fromkeys(unknown, 0))
             held.update(found)
         return held
+
+
+def _stored_per_row(
+    stored: dict[int, tuple[int, int]], keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``keys``: its template's stored sample count and the slot after its highest
+    (both 0 for a template with none), looked up in sorted arrays instead of a dict a row."""
+    counts = np.zeros(len(keys), dtype=np.int64)
+    nexts = np.zeros(len(keys), dtype=np.int64)
+    if not stored:
+        return counts, nexts
+    known = np.fromiter(stored, dtype=np.int64, count=len(stored))
+    values = np.array(list(stored.values()), dtype=np.int64).reshape(-1, 2)
+    order = np.argsort(known)
+    known, values = known[order], values[order]
+    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    hit = known[at] == keys
+    counts[hit], nexts[hit] = values[at[hit], 0], values[at[hit], 1]
+    return counts, nexts
 
 
 def _store_texts(session: Session, rows: Columns) -> None:

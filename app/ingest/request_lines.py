@@ -12,7 +12,8 @@ must accept exactly as pydantic would, with the same values: ``tests/app/test_re
 would differ are closed here:
 
 - a field given as JSON ``null`` (pydantic refuses it: the contract has no nullable field):
-  optional fields default to ``UNSET``, so ``null`` fails the ``str`` type and falls back;
+  optional fields are typed ``str`` with ``None`` as the default for an absent field (msgspec
+  checks the type of a given value, not the default's), so ``null`` fails and falls back;
 - timestamps: msgspec rounds fractions beyond microseconds where pydantic truncates, so ``ts``
   is decoded as text, and a slice whose timestamps hold such a fraction is validated by
   pydantic's own :data:`Timestamp` type (:func:`request_times`); the others are converted by
@@ -26,7 +27,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import Meta, Struct
 from pydantic import TypeAdapter, ValidationError
 
 from app.ingest.records import Timestamp
@@ -41,16 +42,17 @@ _Prompt = Annotated[str, Meta(max_length=1_000_000)]
 
 class RequestLine(Struct, forbid_unknown_fields=True, tag_field="type", tag="request"):
     """One request record (app.ingest.records.RequestRecord). ``ts`` is the timestamp's text;
-    its value comes from :func:`request_times`. Absent optional fields are ``UNSET``."""
+    its value comes from :func:`request_times`. An absent optional field is ``None``; a given
+    one is a ``str`` (JSON ``null`` is refused, as pydantic refuses it)."""
 
     account_id: _Id
     ts: str
     ip: _IpText
-    id: _Id | UnsetType = UNSET
-    user_agent: _Text | UnsetType = UNSET
-    api_key_id: _Id | UnsetType = UNSET
-    model: _Id | UnsetType = UNSET
-    prompt: _Prompt | UnsetType = UNSET
+    id: _Id = None  # type: ignore[assignment]
+    user_agent: _Text = None  # type: ignore[assignment]
+    api_key_id: _Id = None  # type: ignore[assignment]
+    model: _Id = None  # type: ignore[assignment]
+    prompt: _Prompt = None  # type: ignore[assignment]
     input_tokens: _Count = 0
     output_tokens: _Count = 0
 
@@ -105,8 +107,3 @@ def from_validated(record: dict[str, Any]) -> RequestLine:
     carried beside the struct)."""
     fields = {k: v for k, v in record.items() if k not in ("type", "ts")}
     return RequestLine(ts="", **fields)
-
-
-def present(value: Any) -> Any:
-    """``None`` for an absent optional field, else the value."""
-    return None if value is UNSET else value

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app.ingest.records import RECORDS
-from app.ingest.request_lines import decode_requests, present, request_times
+from app.ingest.request_lines import decode_requests, request_times
 from app.ingest.validate import validate_chunk
 
 FIELDS = (
@@ -50,7 +50,7 @@ def fast(line: bytes) -> dict[str, Any] | None:
     rec = records[0]
     out = {"type": "request", "ts": times[0]}
     for name in FIELDS:
-        value = present(getattr(rec, name))
+        value = getattr(rec, name)
         if value is not None:
             out[name] = value
     return out

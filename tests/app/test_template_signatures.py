@@ -692,3 +692,15 @@ def test_integer_keys_are_read_whole_without_a_count(
             conn, "observed_values", "value_key", where=f"kind = {int(Kind.IP)}"
         )[0][:, 0]
     assert got.tolist() == keys
+
+
+def test_stored_sample_counts_are_looked_up_per_row_as_a_dict_would() -> None:
+    rng = np.random.default_rng(5)
+    keys = rng.integers(-(2**63), 2**63 - 1, 400, dtype=np.int64)
+    rows = rng.choice(np.r_[keys, rng.integers(-(2**63), 2**63 - 1, 400, dtype=np.int64)], 3000)
+    stored = {int(k): (int(rng.integers(1, 6)), int(rng.integers(1, 40))) for k in keys[::3]}
+    counts, nexts = repository._stored_per_row(stored, rows)
+    assert counts.tolist() == [stored.get(k, (0, 0))[0] for k in rows.tolist()]
+    assert nexts.tolist() == [stored.get(k, (0, 0))[1] for k in rows.tolist()]
+    empty = repository._stored_per_row({}, rows)
+    assert not empty[0].any() and not empty[1].any()

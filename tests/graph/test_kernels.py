@@ -97,6 +97,14 @@ def test_compiled_skeletons_cut_where_the_reference_cuts(piece: str, pad: int, t
     assert prompts.skeletons([t]) == [prompts.skeleton(t)]
 
 
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=60, max_size=500).map("".join))
+def test_compiled_skeletons_of_long_prompts_equal_the_reference(t: str) -> None:
+    # long prompts made of every kind of piece: masks end and start all around the skeleton's
+    # and the prompt's cut (SKELETON_CHARS, PROMPT_CHARS)
+    assert prompts.skeletons([t]) == [prompts.skeleton(t)]
+
+
 def python_features(texts: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
     words = Words.of(texts)
     return prompts._band_keys(words, seed), words.counts.astype(np.int32)
