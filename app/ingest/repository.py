@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from app.models import (
     RequestKey,
 )
 from graph.arrays import distinct
-from graph.signals.prompts import pack_bands
+from graph.signals.prompts import BAND_BYTES, pack_bands, packed_bands
 
 _CHUNK = 5_000
 
@@ -242,8 +243,19 @@ def insert_template_signatures(session: Session, rows: Columns) -> None:
     """Store new templates' band keys, word counts and signature codes (a template seen
     before keeps its row: the same skeleton gives the same keys)."""
     keys = rows["template_key"]
+    conn = session.connection()
+    from_json = conn.dialect.name == "sqlite" and SQLITE_HAS_JSON
     for start in range(0, len(keys), _SLICE):
         part = slice(start, start + _SLICE)
+        if from_json:
+            triples = np.column_stack(
+                [keys[part], rows["words"][part], rows["signature"][part]]
+            ).astype(np.int64)
+            conn.exec_driver_sql(
+                _SIGNATURES_FROM_JSON,
+                (_json_numbers(triples), packed_bands(rows["bands"][part])),
+            )
+            continue
         _SIGNATURES.run(
             session,
             list(
@@ -256,6 +268,22 @@ def insert_template_signatures(session: Session, rows: Columns) -> None:
                 )
             ),
         )
+
+
+# SQLite: a slice of signatures in one statement, the integers as one JSON array of
+# [key, words, signature] and the band keys as one blob cut by row. Binding a 128-byte blob
+# a row through the driver's executemany cost more than the insert (the driver adapts every
+# bytes value): 0.96 against 0.70 s of CPU for 300k rows into a table of 300k.
+_SIGNATURES_FROM_JSON = (
+    'INSERT INTO template_signatures ("template_key", "words", "signature", "bands") '
+    "SELECT value ->> 0, value ->> 1, value ->> 2, "
+    f"substr(?2, key * {BAND_BYTES} + 1, {BAND_BYTES}) "
+    'FROM json_each(?1) WHERE true ON CONFLICT ("template_key") DO NOTHING'
+)
+
+
+def _json_numbers(values: np.ndarray) -> str:
+    return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def upsert_observations(session: Session, rows: Columns) -> None:

@@ -292,9 +292,18 @@ def pack_bands(bands: np.ndarray) -> list[bytes]:
     >>> bool((back == k).all())
     True
     """
-    raw = np.ascontiguousarray(bands, dtype="<u4").tobytes()
-    width = 4 * 2 * BANDS
-    return [raw[i : i + width] for i in range(0, len(raw), width)]
+    raw = packed_bands(bands)
+    return [raw[i : i + BAND_BYTES] for i in range(0, len(raw), BAND_BYTES)]
+
+
+#: Bytes of one template's stored band keys.
+BAND_BYTES = 4 * 2 * BANDS
+
+
+def packed_bands(bands: np.ndarray) -> bytes:
+    """All templates' band keys as one run of :data:`BAND_BYTES`-byte values, in order (what
+    :func:`pack_bands` cuts up)."""
+    return np.ascontiguousarray(bands, dtype="<u4").tobytes()
 
 
 def word_counts(skeletons: Sequence[str]) -> np.ndarray:

@@ -56,7 +56,13 @@ def _stored_rows(ctx: Context) -> int:
         return int(conn.execute(text("SELECT count(*) FROM template_signatures")).scalar_one())
 
 
-def test_ingest_stores_the_band_keys_of_each_distinct_template(ctx: Context) -> None:
+@pytest.mark.parametrize("json_each", [True, False], ids=["json_each", "executemany"])
+def test_ingest_stores_the_band_keys_of_each_distinct_template(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch, json_each: bool
+) -> None:
+    # SQLite with JSON inserts a slice of signatures in one statement; PostgreSQL, and
+    # SQLite before 3.38, row by row
+    monkeypatch.setattr("app.ingest.repository.SQLITE_HAS_JSON", json_each)
     _ingest(
         ctx,
         request("a1", prompt=REPORT.format("the finance team")),
