@@ -108,13 +108,15 @@ class RequestReducer:
         # IP text -> row of _ip_table (its key and its range's key); row 0: not a valid IP
         self._ip: dict[str, int] = {}
         self._ip_table = np.zeros((1, 2), dtype=np.int64)
+        self._ranges: set[int] = set()  # keys of the IP ranges reported as new
         self._text: dict[Kind, dict[str | None, int]] = {
             k: {None: 0} for k in (Kind.USER_AGENT, Kind.API_KEY, Kind.MODEL)
         }
         self._templates: set[int] = set()  # keys of the templates reported as new
 
-    # Per record only list comprehensions and C-level map() run: new values are found with
-    # one set difference per batch and keyed once (values repeat: user agents, models, IPs).
+    # Per record only list comprehensions, C-level map() and array operations run: values
+    # repeat (user agents, models, IPs), and each distinct one is looked up once a batch and
+    # keyed once while it is remembered.
     def _ip_keys(
         self, ips: list[str], new: list[tuple[int, int, str]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,6 +127,7 @@ class RequestReducer:
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
             self._ip_table = self._ip_table[:1]
+            self._ranges.clear()
         codes, distinct = pd.factorize(np.asarray(ips, dtype=object))
         listed = distinct.tolist()
         at = np.fromiter(map(cache.get, listed, repeat(-1)), dtype=np.int64, count=len(listed))
@@ -149,7 +152,9 @@ class RequestReducer:
             cache[ip] = rows_of_fresh[i] = row
             row += 1
             new.append((int(Kind.IP), ip_key, p[0]))
-            new.append((int(Kind.IP_RANGE), range_key, p[1]))
+            if range_key not in self._ranges:  # a range is reported once, not once an address
+                self._ranges.add(range_key)
+                new.append((int(Kind.IP_RANGE), range_key, p[1]))
         if len(keys):
             self._ip_table = np.concatenate([self._ip_table, keys])
         at[missing] = rows_of_fresh
