@@ -468,3 +468,61 @@ def test_prompt_samples_are_bounded_per_template(ctx: Context) -> None:
             text("SELECT template_key, count(*) FROM prompt_samples GROUP BY template_key")
         ).all()
     assert len(rows) == 1 and rows[0][1] == ctx.settings.prompt_samples_per_template
+
+
+def test_accounts_and_payment_methods_are_stored_as_sqlalchemy_would_store_them(
+    ctx: Context,
+) -> None:
+    """On SQLite they go through the driver's executemany with each column's own bind
+    processor: the stored text of dates and JSON must be what SQLAlchemy's upsert writes."""
+    from app.models import Account, PaymentMethod
+
+    acct = account(
+        1,
+        email="Jo@Example.com",
+        signup_ip="203.0.113.9",
+        attributes={"plan": "pro", "seats": "3"},
+        created_at="2026-01-04T09:12:44.123456+02:00",
+    )
+    pay = {
+        "type": "payment_method",
+        "account_id": "acct_1",
+        "fingerprint": "fp_1",
+        "exp_month": 7,
+        "added_at": "2026-01-05T10:00:00Z",
+    }
+    ingest_bytes(ctx, ndjson(acct, account(2), pay))
+    with ctx.engine.connect() as conn:
+        stored = {
+            t: conn.execute(text(f"SELECT * FROM {t} ORDER BY 1")).fetchall()
+            for t in ("accounts", "payment_methods")
+        }
+    with ctx.sessions() as session:
+        rows = {
+            "accounts": [
+                {c.key: getattr(a, c.key) for c in Account.__table__.c}
+                for a in session.scalars(select(Account).order_by(Account.id))
+            ],
+            "payment_methods": [
+                {c.key: getattr(p, c.key) for c in PaymentMethod.__table__.c}
+                for p in session.scalars(select(PaymentMethod))
+            ],
+        }
+        assert rows["accounts"][0]["attributes"] == {"plan": "pro", "seats": "3"}
+        assert rows["accounts"][1]["attributes"] is None
+        assert aware(rows["accounts"][0]["created_at"]) == datetime(
+            2026, 1, 4, 7, 12, 44, 123456, tzinfo=UTC
+        )
+        session.execute(text("DELETE FROM payment_methods"))
+        session.execute(text("DELETE FROM accounts"))
+        # SQLAlchemy's own upsert of the same values (the path PostgreSQL takes)
+        for model, name in ((Account, "accounts"), (PaymentMethod, "payment_methods")):
+            stmt = repository._insert(session, model)
+            session.execute(stmt, rows[name])
+        session.commit()
+    with ctx.engine.connect() as conn:
+        again = {
+            t: conn.execute(text(f"SELECT * FROM {t} ORDER BY 1")).fetchall()
+            for t in ("accounts", "payment_methods")
+        }
+    assert again == stored
