@@ -497,49 +497,46 @@ static int split_hash(PyObject *text, uint64_t k0, uint64_t k1, U64s *out)
  * (the low 8 bits of the 32-bit MinHash value: b-bit MinHash), into vals[0..num_perm).
  *
  * The loop over permutations is what ingest spends most of a template's band keys on. With
- * GCC on x86-64 glibc systems the fixed 64-permutation loop (NUM_PERM) is also built for
- * AVX-512 and AVX2, and the best one the CPU has is picked at load time (target_clones, an
- * ifunc): AVX-512 multiplies 64-bit lanes, 4.2 -> 2.2 us for a realistic template's band
+ * GCC 12 or later on x86-64 glibc systems the fixed 64-permutation loop (NUM_PERM) is also
+ * built for AVX-512 and AVX2, and the best one the CPU has is picked at load time
+ * (target_clones, an ifunc): AVX-512 multiplies 64-bit lanes, 4.2 -> 2.2 us for a realistic template's band
  * keys. Integer arithmetic only, so every build gives the same values (tests compare them
  * with the NumPy reference and with keys stored by earlier versions). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+/* GCC 12 is the first to take the x86-64 level names; the extension is optional, so an
+ * older compiler must build the plain loop rather than fail (and leave Python's path). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) &&        \
+    defined(__GLIBC__)
 #define VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES
 #endif
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
-
 #define FIXED_PERM 64
 
-static ALWAYS_INLINE void
-minhash_loop(const uint64_t *h, Py_ssize_t count, const uint64_t *a, const uint64_t *b, int num_perm,
-             unsigned char *vals)
-{
-    uint64_t mins[MAX_PERM];
-    for (int p = 0; p < num_perm; p++)
-        mins[p] = UINT64_MAX;
-    for (Py_ssize_t s = 0; s < count; s++) {
-        uint64_t x = h[s];
-        for (int p = 0; p < num_perm; p++) {
-            uint64_t v = a[p] * x + b[p];
-            mins[p] = v < mins[p] ? v : mins[p];
-        }
-    }
-    for (int p = 0; p < num_perm; p++)
-        vals[p] = (unsigned char)(mins[p] >> 32);
-}
+/* One body for both loops (a macro, not an always-inline function: a CFLAGS -march that the
+ * clones do not include would make GCC refuse to inline it into them, a build error). */
+#define MINHASH_LOOP(num_perm)                                                                  \
+    do {                                                                                       \
+        uint64_t mins[MAX_PERM];                                                               \
+        for (int p = 0; p < (num_perm); p++)                                                   \
+            mins[p] = UINT64_MAX;                                                              \
+        for (Py_ssize_t s = 0; s < count; s++) {                                               \
+            uint64_t x = h[s];                                                                 \
+            for (int p = 0; p < (num_perm); p++) {                                             \
+                uint64_t v = a[p] * x + b[p];                                                  \
+                mins[p] = v < mins[p] ? v : mins[p];                                           \
+            }                                                                                  \
+        }                                                                                      \
+        for (int p = 0; p < (num_perm); p++)                                                   \
+            vals[p] = (unsigned char)(mins[p] >> 32);                                          \
+    } while (0)
 
 /* the loop with its bound known to the compiler (unrolled, vectorised per target) */
 VECTOR_CLONES
 static void minhash_fixed(const uint64_t *h, Py_ssize_t count, const uint64_t *a,
                           const uint64_t *b, unsigned char *vals)
 {
-    minhash_loop(h, count, a, b, FIXED_PERM, vals);
+    MINHASH_LOOP(FIXED_PERM);
 }
 
 static void minhash(const uint64_t *h, Py_ssize_t count, const uint64_t *a, const uint64_t *b,
@@ -548,7 +545,7 @@ static void minhash(const uint64_t *h, Py_ssize_t count, const uint64_t *a, cons
     if (num_perm == FIXED_PERM)
         minhash_fixed(h, count, a, b, vals);
     else
-        minhash_loop(h, count, a, b, num_perm, vals);
+        MINHASH_LOOP(num_perm);
 }
 
 static int is_dropped(uint64_t h, const uint64_t *drop, Py_ssize_t ndrop)

@@ -7,6 +7,7 @@ import gzip
 import io
 import logging
 import os
+import time
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
@@ -400,6 +401,42 @@ def test_cycles_made_while_the_collector_is_paused_go_after_each_transaction(
     ing.batch_lines, ing.commit_lines = 100, 100
     assert ing.ingest(io.BytesIO(_many_lines(150))).accepted["request"] == 300
     assert alive_later and not any(alive_later)
+
+
+def test_the_workers_are_gone_when_an_ingest_returns(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They are told to exit before the last batches are written; the ingest still waits
+    for them (the pool's manager thread is slowed here, so a return without the join would
+    find them alive)."""
+    import multiprocessing
+    from concurrent.futures import process
+
+    join = process._ExecutorManagerThread.join_executor_internals
+
+    def slow(self: Any) -> None:
+        time.sleep(1.0)
+        join(self)
+
+    monkeypatch.setattr(process._ExecutorManagerThread, "join_executor_internals", slow)
+    ing = make_ingestor(ctx, workers=2)
+    ing.batch_lines = 100
+    assert ing.ingest(io.BytesIO(_many_lines(150))).accepted["request"] == 300
+    assert multiprocessing.active_children() == []
+
+
+def test_an_ip_with_an_escaped_nul_is_not_taken_for_the_ip_before_it(ctx: Context) -> None:
+    # NUL escapes become U+FFFD before decoding (PostgreSQL text has no NUL), so distinct IPs
+    # never differ only after a NUL (older pandas' factorize compared strings up to one)
+    good = request("a", ip="10.0.0.1", id="r1")
+    bad = request("b", ip="10.0.0.1", id="r2")
+    line = orjson.dumps(bad).replace(b'"10.0.0.1"', b'"10.0.0.1\\u0000x"')
+    for first, second in ((orjson.dumps(good), line), (line, orjson.dumps(good))):
+        s = ingest_bytes(ctx, first + b"\n" + second + b"\n")
+        assert s.rejected == 1 and [e.field for e in s.errors] == ["ip"]
+    with ctx.engine.connect() as conn:
+        senders = conn.execute(text("SELECT DISTINCT account_id FROM observations")).scalars()
+        assert sorted(senders) == ["a"]
 
 
 def test_workers_run_at_a_lower_priority_than_the_writer(ctx: Context) -> None:
