@@ -47,11 +47,16 @@ class Measured:
 
 
 def run_measured(
-    cmd: list[str], env: dict[str, str] | None = None, interval: float = 0.2
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    interval: float = 0.2,
+    cwd: Path | None = None,
 ) -> Measured:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     peak = 0
     done = threading.Event()
 
