@@ -30,6 +30,7 @@ from graph.types import Kind
 OBS_KINDS = (Kind.IP, Kind.IP_RANGE, Kind.USER_AGENT, Kind.API_KEY, Kind.MODEL)
 SAMPLE_CHARS = 2000
 _CACHE_LIMIT = 1 << 17  # entries per cache (a few tens of MiB; values are re-sent after a clear)
+_RANGES_REMEMBERED = 1 << 15  # IP ranges reported recently (~2.5 MiB; a worker is near 1 GiB / 4)
 
 
 @dataclass(slots=True)
@@ -153,6 +154,8 @@ class RequestReducer:
             row += 1
             new.append((int(Kind.IP), ip_key, p[0]))
             if range_key not in self._ranges:  # a range is reported once, not once an address
+                if len(self._ranges) >= _RANGES_REMEMBERED:
+                    self._ranges.clear()
                 self._ranges.add(range_key)
                 new.append((int(Kind.IP_RANGE), range_key, p[1]))
         if len(keys):
