@@ -73,7 +73,8 @@ def json_key_arrays(keys: np.ndarray, size: int = 50_000) -> Iterator[str]:
         yield orjson.dumps(keys[start : start + size].tolist()).decode()
 
 
-def _json_dumps(obj: Any) -> str:
+def json_text(obj: Any) -> str:
+    """JSON text of ``obj`` (NumPy arrays and numbers included), as stored in JSON columns."""
     return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
@@ -88,7 +89,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # a failed statement's parameters are personal data (names, emails, prompts): errors and
     # logs name the statement only
     kwargs.setdefault("hide_parameters", True)
-    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_serializer", json_text)
     kwargs.setdefault("json_deserializer", orjson.loads)  # explanations are large documents
     engine = create_engine(url, future=True, **kwargs)
     if engine.dialect.name == "sqlite":

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import orjson
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.core.db import SQLITE_HAS_JSON, json_key_arrays
+from app.core.db import SQLITE_HAS_JSON, json_key_arrays, json_text
 from app.ingest.grouping import Columns, Groups, rank_within, take
 from app.ingest.seen import SeenSet, pair_keys
 from app.models import (
@@ -278,7 +277,7 @@ def insert_template_signatures(session: Session, rows: Columns) -> None:
             ).astype(np.int64)
             conn.exec_driver_sql(
                 _SIGNATURES_FROM_JSON,
-                (_json_numbers(triples), packed_bands(rows["bands"][part])),
+                (json_text(triples), packed_bands(rows["bands"][part])),
             )
             continue
         _SIGNATURES.run(
@@ -305,10 +304,6 @@ _SIGNATURES_FROM_JSON = (
     f"substr(?2, key * {BAND_BYTES} + 1, {BAND_BYTES}) "
     'FROM json_each(?1) WHERE true ON CONFLICT ("template_key") DO NOTHING'
 )
-
-
-def _json_numbers(values: np.ndarray) -> str:
-    return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def upsert_observations(session: Session, rows: Columns) -> None:
@@ -352,7 +347,6 @@ class SampleBook:
         self.limit = limit
         self.per_account = per_account
         self.per_account_unshared = min(per_account_unshared, per_account)
-        self._limits = (self.per_account_unshared, self.per_account)
         self._full: set[int] = set()
         self._held: dict[str, int] = {}  # samples stored per account, this transaction
         self._templates = SeenSet()  # templates this ingest has seen (app.ingest.seen)
@@ -403,7 +397,8 @@ class SampleBook:
             pair_keys(keys, rows["ak"])
         )
         shared = (before > 0) | sent_by_another | np.isin(keys, _shared_in(*senders))
-        kept = _within_allowance(rows["account_id"], mine, shared, self._limits)
+        limits = (self.per_account_unshared, self.per_account)
+        kept = _within_allowance(rows["account_id"], mine, shared, limits)
         rows, after = take(rows, kept), after[kept]
         rows = {**rows, "slot": after + rank_within(rows["template_key"])}
         for key, (count, _) in stored.items():

@@ -499,9 +499,10 @@ static int split_hash(PyObject *text, uint64_t k0, uint64_t k1, U64s *out)
  * The loop over permutations is what ingest spends most of a template's band keys on. With
  * GCC 12 or later on x86-64 glibc systems the fixed 64-permutation loop (NUM_PERM) is also
  * built for AVX-512 and AVX2, and the best one the CPU has is picked at load time
- * (target_clones, an ifunc): AVX-512 multiplies 64-bit lanes, 4.2 -> 2.2 us for a realistic template's band
- * keys. Integer arithmetic only, so every build gives the same values (tests compare them
- * with the NumPy reference and with keys stored by earlier versions). */
+ * (target_clones, an ifunc): AVX-512 multiplies 64-bit lanes, 4.2 -> 2.2 us for a
+ * realistic template's band keys. Integer arithmetic only, so every build gives the same
+ * values (tests compare them with the NumPy reference and with keys stored by earlier
+ * versions). */
 /* GCC 12 is the first to take the x86-64 level names; the extension is optional, so an
  * older compiler must build the plain loop rather than fail (and leave Python's path). */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) &&        \
