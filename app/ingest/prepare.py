@@ -19,6 +19,7 @@ import numpy as np
 
 from app.core.hashing import Hasher
 from app.core.heap import keep_free, release
+from app.ingest import spool
 from app.ingest.grouping import Columns
 from app.ingest.normalise import account_row, payment_row
 from app.ingest.reader import read_span, split_lines
@@ -140,18 +141,26 @@ class Preparer:
 
 
 _WORKER: Preparer | None = None
+_SPOOL: str | None = None  # where this worker leaves its results (app.ingest.spool)
 #: Freed memory a worker keeps for its next batch (app.core.heap.keep_free)
 WORKER_KEEPS_BYTES = 32 << 20
 _KEEPS_FREE = False
 
 
 def init_worker(
-    secret: bytes, window_seconds: int, samples_per_template: int, parent: int | None = None
+    secret: bytes,
+    window_seconds: int,
+    samples_per_template: int,
+    parent: int | None = None,
+    spool_dir: str | None = None,
 ) -> None:
-    global _WORKER, _KEEPS_FREE
+    """Set up a worker process. With ``parent`` it ends when that process is gone; with
+    ``spool_dir`` its results go through files there (:mod:`app.ingest.spool`)."""
+    global _WORKER, _KEEPS_FREE, _SPOOL
     _WORKER = Preparer(secret, window_seconds, samples_per_template)
+    _SPOOL = spool_dir
     if parent is not None:
-        _exit_with(parent)
+        _exit_with(parent, spool_dir)
         _yield_to_writer()
         _KEEPS_FREE = keep_free(WORKER_KEEPS_BYTES)
 
@@ -179,20 +188,23 @@ def _yield_to_writer() -> None:
 PARENT_CHECK_SECONDS = 0.5
 
 
-def _exit_with(parent: int) -> None:
+def _exit_with(parent: int, spool_dir: str | None = None) -> None:
     """End this worker as soon as ``parent`` is gone (``kill -9`` of an ingest left its
-    workers running). A thread polls the parent pid: portable, and unlike Linux's
-    PR_SET_PDEATHSIG not tied to the thread that happened to start the worker."""
+    workers running), removing the ingest's spool directory, which the parent can no longer
+    remove. A thread polls the parent pid: portable, and unlike Linux's PR_SET_PDEATHSIG not
+    tied to the thread that happened to start the worker."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_SECONDS)
+        if spool_dir is not None:
+            spool.remove(spool_dir)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def prepare_in_worker(first: int, block: bytes) -> Prepared:
+def prepare_in_worker(first: int, block: bytes) -> Prepared | spool.Spooled:
     """Prepare one block of lines (see :func:`_prepare_lines`)."""
     return _prepare_lines(first, split_lines(block))
 
@@ -200,7 +212,9 @@ def prepare_in_worker(first: int, block: bytes) -> Prepared:
 _FILES: dict[str, int] = {}
 
 
-def prepare_span_in_worker(first: int, path: str, offset: int, length: int) -> Prepared:
+def prepare_span_in_worker(
+    first: int, path: str, offset: int, length: int
+) -> Prepared | spool.Spooled:
     """Prepare a byte range of a plain file (see :func:`app.ingest.reader.line_spans`); the
     block's bytes are dropped once cut into lines."""
     fd = _FILES.get(path)
@@ -209,8 +223,9 @@ def prepare_span_in_worker(first: int, path: str, offset: int, length: int) -> P
     return _prepare_lines(first, split_lines(read_span(fd, offset, length)))
 
 
-def _prepare_lines(first: int, lines: list[bytes]) -> Prepared:
-    """Prepare one batch with the cyclic garbage collector paused.
+def _prepare_lines(first: int, lines: list[bytes]) -> Prepared | spool.Spooled:
+    """Prepare one batch with the cyclic garbage collector paused; the result goes to the
+    spool when the worker has one (the parent reads it back: :func:`app.ingest.spool.take`).
 
     A batch allocates a few hundred thousand dicts that all live until it is done; the
     collector would walk them again and again (measured: a third of validation time) and
@@ -224,6 +239,8 @@ def _prepare_lines(first: int, lines: list[bytes]) -> Prepared:
         prepared = _WORKER.lines(first, lines)
         prepared.requests = None  # the parent prepares again in the rare case it needs them
         del lines
+        result = prepared if _SPOOL is None else spool.put(_SPOOL, prepared)
+        del prepared
         # A batch's parsed records are freed by now. A worker keeps up to 32 MiB of what it
         # freed for the next batch (trimming everything after each batch, as it did, cost
         # the realistic 50k file ~1.1M page faults in the workers, ~3 s of system time; the
@@ -231,6 +248,6 @@ def _prepare_lines(first: int, lines: list[bytes]) -> Prepared:
         # otherwise each worker held its largest batch's high-water mark while it waited.
         if not _KEEPS_FREE:
             release()
-        return prepared
+        return result
     finally:
         gc.enable()

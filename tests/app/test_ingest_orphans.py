@@ -1,4 +1,4 @@
-"""`kill -9` of an ingest leaves no worker processes behind."""
+"""`kill -9` of an ingest leaves no worker processes behind, nor their spool directory."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ def test_workers_end_when_the_ingest_is_killed(
     data.write_bytes(ndjson(*lines))
     env = {**os.environ, **cli_env, "HYDRASCOPE_INGEST_WORKERS": "2"}
     env["HYDRASCOPE_INGEST_BATCH_LINES"] = "5000"
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env["TMPDIR"] = str(temp)  # where the ingest makes its spool directory (app.ingest.spool)
     parent = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "ingest", str(data)],
         env=env,
@@ -64,6 +67,7 @@ def test_workers_end_when_the_ingest_is_killed(
         }
         time.sleep(0.1)
     assert parent.poll() is None and len(workers) == 2, "the ingest should still be running"
+    assert [d.name.startswith("hydrascope-ingest-") for d in temp.iterdir()] == [True]
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 10
@@ -73,3 +77,4 @@ def test_workers_end_when_the_ingest_is_killed(
     for w in left:
         os.kill(w, signal.SIGKILL)
     assert not left, "workers outlived their ingest"
+    assert list(temp.iterdir()) == [], "the spool directory outlived its ingest"

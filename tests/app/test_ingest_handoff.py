@@ -1,0 +1,124 @@
+"""How an ingest with worker processes hands batches to the writer (through a private spool
+directory) and leaves SQLite's write-ahead log (checkpointed off the writer's path)."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from app.core.context import Context
+from app.core.db import make_engine
+from app.ingest import spool
+from app.ingest.checkpoints import AUTOCHECKPOINT_PAGES, DeferredCheckpoints
+from app.ingest.service import make_ingestor
+from tests.helpers import account, dump_tables, ndjson, request
+
+
+def _file(tmp_path: Path, n: int = 300) -> Path:
+    recs: list[dict[str, Any]] = [account(i) for i in range(n)]
+    recs += [
+        request(f"acct_{i}", id=f"r{i}", prompt=f"Explain step {i} in detail") for i in range(n)
+    ]
+    path = tmp_path / "input.ndjson"
+    path.write_bytes(ndjson(*recs))
+    return path
+
+
+def test_worker_results_go_through_a_private_spool_that_is_removed(
+    ctx: Context,
+    other_ctx: Context,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    taken: list[str] = []
+    seen_modes: list[int] = []
+    real_take = spool.take
+
+    def spy(spooled: spool.Spooled) -> Any:
+        taken.append(spooled.path)
+        seen_modes.append(stat.S_IMODE(Path(spooled.path).parent.stat().st_mode))
+        return real_take(spooled)
+
+    monkeypatch.setattr(spool, "take", spy)
+    path = _file(tmp_path)
+    ing = make_ingestor(ctx, workers=2)
+    ing.batch_lines = 100
+    with path.open("rb") as fh:
+        got = ing.ingest(fh)  # type: ignore[arg-type]
+    assert got.accepted["request"] == 300 and got.rejected == 0
+    assert len(taken) == 6  # every batch came back through a file
+    assert set(seen_modes) == {0o700}  # in a directory only this user can write to
+    assert all(Path(p).parent.parent == temp for p in taken)
+    assert list(temp.iterdir()) == []  # files and directory gone
+    ingest = make_ingestor(other_ctx, workers=0)
+    with path.open("rb") as fh:
+        ingest.ingest(fh)  # type: ignore[arg-type]
+    assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+
+
+def test_a_spooled_file_is_deleted_once_read(tmp_path: Path) -> None:
+    handle = spool.put(str(tmp_path), {"a": [1, 2, 3]})
+    assert Path(handle.path).exists()
+    assert spool.take(handle) == {"a": [1, 2, 3]}
+    assert not Path(handle.path).exists()
+
+
+def _main_file_rows(path: Path) -> int:
+    # immutable=1 reads the database file alone, without its write-ahead log: what a
+    # checkpoint has copied there
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return int(conn.execute("SELECT count(*) FROM t").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_commits_leave_the_checkpoint_to_a_background_thread(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with engine.connect() as conn:
+        conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    with DeferredCheckpoints(engine) as checkpoints:
+        with engine.begin() as conn:
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+            conn.execute(text("INSERT INTO t SELECT value FROM json_each(:v)"), {"v": "[1,2,3]"})
+        assert _main_file_rows(path) == 0  # committed, in the log only
+        checkpoints.after_commit()
+        checkpoints.wait()
+        assert checkpoints.error is None
+        assert _main_file_rows(path) == 3
+    with engine.connect() as conn:  # returned connections checkpoint on commit again
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == AUTOCHECKPOINT_PAGES
+    engine.dispose()
+
+
+def test_an_ingest_with_workers_returns_with_its_data_in_the_database_file(
+    ctx: Context, tmp_path: Path, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("write-ahead log checkpoints are SQLite's")
+    path = _file(tmp_path)
+    ing = make_ingestor(ctx, workers=2)
+    ing.batch_lines, ing.commit_lines = 100, 200  # three transactions
+    with path.open("rb") as fh:
+        assert ing.ingest(fh).accepted["account"] == 300  # type: ignore[arg-type]
+    database = Path(ctx.engine.url.database or "")
+    conn = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 300
+        assert conn.execute("SELECT count(*) FROM request_keys").fetchone()[0] == 300
+    finally:
+        conn.close()
+    with ctx.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == AUTOCHECKPOINT_PAGES
