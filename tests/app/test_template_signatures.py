@@ -22,7 +22,14 @@ from app.ingest.service import make_ingestor
 from graph import DetectParams
 from graph.build import build_graph
 from graph.data import DetectionInput, Templates
-from graph.signals.prompts import band_keys, signature_codes, skeleton, word_counts
+from graph.signals.prompts import (
+    BAND_BYTES,
+    band_keys,
+    pack_bands,
+    signature_codes,
+    skeleton,
+    word_counts,
+)
 from graph.templates import group_templates
 from graph.types import Kind
 from tests.helpers import account, ndjson, request
@@ -81,6 +88,38 @@ def test_ingest_stores_the_band_keys_of_each_distinct_template(
     assert np.array_equal(t.words, word_counts(texts))
     assert np.array_equal(t.signature, signature_codes(texts))
     assert sorted(t.signature.tolist()) == [0, 0, 1]  # the reasoning prompt's signature
+
+
+@pytest.mark.parametrize("json_each", [True, False], ids=["json_each", "executemany"])
+def test_signature_rows_store_their_values_exactly_at_the_edges(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch, json_each: bool
+) -> None:
+    # SQLite reads the counts from fixed-width decimal text: signs, zeros and the widest values
+    monkeypatch.setattr("app.ingest.repository.SQLITE_HAS_JSON", json_each)
+    keys = np.array([-(2**63), 2**63 - 1, 0, 7], dtype=np.int64)
+    words = np.array([0, 2**31 - 1, 1, 41], dtype=np.int64)  # INTEGER
+    codes = np.array([0, 32767, -32768, 3], dtype=np.int64)
+    bands = np.arange(len(keys) * BAND_BYTES // 4, dtype="<u4").reshape(len(keys), -1)
+    rows = {"template_key": keys, "words": words, "signature": codes, "bands": bands}
+    with ctx.sessions.begin() as session:
+        repository.insert_template_signatures(session, rows)
+    with ctx.engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT template_key, words, signature, bands FROM template_signatures")
+        ).all()
+    want = {
+        (k, w, c, b)
+        for k, w, c, b in zip(
+            keys.tolist(), words.tolist(), codes.tolist(), pack_bands(bands), strict=True
+        )
+    }
+    assert {(r[0], r[1], r[2], bytes(r[3])) for r in stored} == want
+
+
+def test_a_count_too_wide_for_its_text_is_refused_not_cut() -> None:
+    assert repository._digits(np.array([-5, 0, 12]), 4).tobytes() == b"-005+000+012"
+    with pytest.raises(ValueError, match="3 decimal digits"):
+        repository._digits(np.array([1000]), 4)
 
 
 def test_band_keys_survive_a_restart_and_group_a_later_near_duplicate(ctx: Context) -> None:
