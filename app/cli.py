@@ -142,12 +142,16 @@ def ingest(
     workers: int | None,
 ) -> None:
     """Ingest NDJSON files (plain or .gz; ``-`` reads standard input)."""
-    from app.ingest.service import make_ingestor
+    from app.ingest import workers as worker_pool
 
     ctx = _ctx()
     if workers is None:
         workers = ctx.settings.ingest_workers
     _hasher_or_fail(ctx)
+    # the workers' imports run beside this process's own (app.ingest.workers)
+    prestarted = worker_pool.start(workers) if workers > 0 else None
+    from app.ingest.service import make_ingestor
+
     sink: IO[bytes] | None = open(errors_path, "wb") if errors_path else None  # noqa: SIM115
     results: list[dict[str, Any]] = []
     interrupted = False
@@ -168,6 +172,7 @@ def ingest(
                 sqlite_cache_mib=ctx.settings.ingest_sqlite_cache_mib,
             )
             with _open_input(path) as fh:
+                ingestor.prestarted, prestarted = prestarted, None  # the first file's
                 summary = _run_with_progress(ingestor, fh, path)
             result = {"source": path, **summary.as_dict()}
             results.append(result)
@@ -181,6 +186,8 @@ def ingest(
                 interrupted = True
                 break
     finally:
+        if prestarted is not None:  # not used (the first input could not be opened)
+            prestarted.shutdown(wait=False, cancel_futures=True)
         if sink:
             sink.close()
     if as_json:

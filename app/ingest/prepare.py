@@ -140,29 +140,40 @@ class Preparer:
         )
 
 
-_WORKER: Preparer | None = None
-_SPOOL: str | None = None  # where this worker leaves its results (app.ingest.spool)
+@dataclass(frozen=True, slots=True)
+class WorkerTask:
+    """What a worker needs besides the lines, sent with each batch (a few dozen bytes), so
+    that workers can be started before the ingest that uses them is configured
+    (:mod:`app.ingest.workers`)."""
+
+    secret: bytes
+    window_seconds: int
+    samples_per_template: int
+    spool_dir: str | None = None  # results go through files there (app.ingest.spool)
+
+
+_WORKER: tuple[WorkerTask, Preparer] | None = None
 #: Freed memory a worker keeps for its next batch (app.core.heap.keep_free)
 WORKER_KEEPS_BYTES = 32 << 20
 _KEEPS_FREE = False
 
 
-def init_worker(
-    secret: bytes,
-    window_seconds: int,
-    samples_per_template: int,
-    parent: int | None = None,
-    spool_dir: str | None = None,
-) -> None:
-    """Set up a worker process. With ``parent`` it ends when that process is gone; with
-    ``spool_dir`` its results go through files there (:mod:`app.ingest.spool`)."""
-    global _WORKER, _KEEPS_FREE, _SPOOL
-    _WORKER = Preparer(secret, window_seconds, samples_per_template)
-    _SPOOL = spool_dir
-    if parent is not None:
-        _exit_with(parent, spool_dir)
-        _yield_to_writer()
-        _KEEPS_FREE = keep_free(WORKER_KEEPS_BYTES)
+def init_worker(parent: int) -> None:
+    """Set up a worker process of the ingest ``parent``: it ends when that process is gone,
+    runs at a lower priority and keeps some freed memory for its next batch."""
+    global _KEEPS_FREE
+    _exit_with(parent)
+    _yield_to_writer()
+    _KEEPS_FREE = keep_free(WORKER_KEEPS_BYTES)
+
+
+def _preparer(task: WorkerTask) -> Preparer:
+    """The worker's preparer for ``task`` (kept while tasks come with the same settings: its
+    caches of keyed values span batches)."""
+    global _WORKER
+    if _WORKER is None or _WORKER[0] != task:
+        _WORKER = (task, Preparer(task.secret, task.window_seconds, task.samples_per_template))
+    return _WORKER[1]
 
 
 #: How much lower a worker's scheduling priority is than the ingest that started it.
@@ -188,42 +199,41 @@ def _yield_to_writer() -> None:
 PARENT_CHECK_SECONDS = 0.5
 
 
-def _exit_with(parent: int, spool_dir: str | None = None) -> None:
+def _exit_with(parent: int) -> None:
     """End this worker as soon as ``parent`` is gone (``kill -9`` of an ingest left its
-    workers running), removing the ingest's spool directory, which the parent can no longer
+    workers running), removing the ingest's spool directories, which the parent can no longer
     remove. A thread polls the parent pid: portable, and unlike Linux's PR_SET_PDEATHSIG not
     tied to the thread that happened to start the worker."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_SECONDS)
-        if spool_dir is not None:
-            spool.remove(spool_dir)
+        spool.remove_orphans(parent)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def prepare_in_worker(first: int, block: bytes) -> Prepared | spool.Spooled:
+def prepare_in_worker(task: WorkerTask, first: int, block: bytes) -> Prepared | spool.Spooled:
     """Prepare one block of lines (see :func:`_prepare_lines`)."""
-    return _prepare_lines(first, split_lines(block))
+    return _prepare_lines(task, first, split_lines(block))
 
 
 _FILES: dict[str, int] = {}
 
 
 def prepare_span_in_worker(
-    first: int, path: str, offset: int, length: int
+    task: WorkerTask, first: int, path: str, offset: int, length: int
 ) -> Prepared | spool.Spooled:
     """Prepare a byte range of a plain file (see :func:`app.ingest.reader.line_spans`); the
     block's bytes are dropped once cut into lines."""
     fd = _FILES.get(path)
     if fd is None:
         fd = _FILES[path] = os.open(path, os.O_RDONLY)
-    return _prepare_lines(first, split_lines(read_span(fd, offset, length)))
+    return _prepare_lines(task, first, split_lines(read_span(fd, offset, length)))
 
 
-def _prepare_lines(first: int, lines: list[bytes]) -> Prepared | spool.Spooled:
+def _prepare_lines(task: WorkerTask, first: int, lines: list[bytes]) -> Prepared | spool.Spooled:
     """Prepare one batch with the cyclic garbage collector paused; the result goes to the
     spool when the worker has one (the parent reads it back: :func:`app.ingest.spool.take`).
 
@@ -233,13 +243,13 @@ def _prepare_lines(first: int, lines: list[bytes]) -> Prepared | spool.Spooled:
     again, as usual, once the batch is returned. Only in worker processes: the in-process
     path shares its interpreter with the web server's threads.
     """
-    assert _WORKER is not None, "worker not initialised"
+    preparer = _preparer(task)
     gc.disable()
     try:
-        prepared = _WORKER.lines(first, lines)
+        prepared = preparer.lines(first, lines)
         prepared.requests = None  # the parent prepares again in the rare case it needs them
         del lines
-        result = prepared if _SPOOL is None else spool.put(_SPOOL, prepared)
+        result = prepared if task.spool_dir is None else spool.put(task.spool_dir, prepared)
         del prepared
         # A batch's parsed records are freed by now. A worker keeps up to 32 MiB of what it
         # freed for the next batch (trimming everything after each batch, as it did, cost

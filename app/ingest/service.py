@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import gc
 import io
-import multiprocessing
-import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -32,13 +30,13 @@ from app.core.context import Context
 from app.core.db import transaction
 from app.core.heap import retained_heap
 from app.ingest import repository as repo
-from app.ingest import spool
+from app.ingest import spool, workers
 from app.ingest.checkpoints import DeferredCheckpoints
 from app.ingest.merge import MergedRows
 from app.ingest.prepare import (
     Prepared,
     Preparer,
-    init_worker,
+    WorkerTask,
     prepare_in_worker,
     prepare_span_in_worker,
 )
@@ -204,6 +202,9 @@ class Ingestor:
         self._local = Preparer(secret, window_seconds, samples_per_template)
         self._exiting: list[threading.Thread] = []  # pools told to end before the last writes
         self._checkpoints: DeferredCheckpoints | None = None  # SQLite WAL, with workers
+        #: ``workers`` processes started before this ingest (app.ingest.workers.start), for
+        #: the next ingest() to use
+        self.prestarted: ProcessPoolExecutor | None = None
 
     # ------------------------------------------------------------------ driving
     def ingest(self, stream: BinaryIO, progress: Progress | None = None) -> IngestSummary:
@@ -217,12 +218,12 @@ class Ingestor:
                 try:
                     with (
                         spool.directory() as results,
-                        self._pool(results) as pool,
+                        self._take_pool() as pool,
                         _collector_paused(),
                         retained_heap(),
                         DeferredCheckpoints(self.factory.kw["bind"]) as self._checkpoints,
                     ):
-                        batches = self._parallel(pool, source)
+                        batches = self._parallel(pool, source, self._task(results))
                         self._consume(
                             _until_broken(batches, summary, self.strict), summary, progress
                         )
@@ -239,21 +240,17 @@ class Ingestor:
             summary.interrupted = True
         return summary
 
-    def _pool(self, spool_dir: str) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(
-                self.secret,
-                self.window_seconds,
-                self.samples.limit,
-                os.getpid(),
-                spool_dir,
-            ),
-        )
+    def _take_pool(self) -> ProcessPoolExecutor:
+        """The pool started for this ingest (:attr:`prestarted`, once), or a new one."""
+        pool, self.prestarted = self.prestarted, None
+        return pool if pool is not None else workers.start(self.workers)
 
-    def _parallel(self, pool: ProcessPoolExecutor, source: BinaryIO) -> Iterator[Prepared]:
+    def _task(self, spool_dir: str) -> WorkerTask:
+        return WorkerTask(self.secret, self.window_seconds, self.samples.limit, spool_dir)
+
+    def _parallel(
+        self, pool: ProcessPoolExecutor, source: BinaryIO, settings: WorkerTask
+    ) -> Iterator[Prepared]:
         """Batches prepared by the pool, in order. A plain file is handed out as byte ranges
         that the workers read themselves; anything else (gzip, a pipe) as the bytes."""
         path = plain_file_path(source)
@@ -279,7 +276,7 @@ class Ingestor:
             fn, first, *args = task
             # the source goes with the result: re-sent requests need the batch prepared again
             origin = args[0] if len(args) == 1 else tuple(args)
-            pending.append((pool.submit(fn, first, *args), origin))
+            pending.append((pool.submit(fn, settings, first, *args), origin))
             # Bounded, so memory stays flat however long the file; one batch more than there
             # are workers, so that a worker has the next batch while this process writes
             # (more where results are spooled and the blocks stay in the file).

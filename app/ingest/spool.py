@@ -18,6 +18,7 @@ ingest is killed (:func:`app.ingest.prepare.init_worker`). At most the batches i
 
 from __future__ import annotations
 
+import glob
 import itertools
 import os
 import pickle
@@ -38,13 +39,24 @@ class Spooled:
     path: str
 
 
+_PREFIX = "hydrascope-ingest-"
+
+
 @contextmanager
 def directory() -> Iterator[str]:
-    """A private directory for one ingest's results; removed on leaving, with what is left."""
-    path = tempfile.mkdtemp(prefix="hydrascope-ingest-")
+    """A private directory for one ingest's results; removed on leaving, with what is left.
+    Its name holds this process's id (:func:`remove_orphans`)."""
+    path = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-")
     try:
         yield path
     finally:
+        remove(path)
+
+
+def remove_orphans(parent: int) -> None:
+    """Remove the spool directories that the ingest process ``parent`` made (a worker's side,
+    once that process is gone without removing them)."""
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{_PREFIX}{parent}-*")):
         remove(path)
 
 

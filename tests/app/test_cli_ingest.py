@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 import zlib
 from pathlib import Path
 
@@ -109,3 +110,37 @@ def test_the_summary_counts_in_words(cli_env: dict[str, str], tmp_path: Path) ->
     src.write_bytes(ndjson(account(1), request("acct_1", id="r1")))
     r = CliRunner().invoke(main, ["ingest", str(src)])
     assert "read 2 records; accepted 1 account, 0 payment methods, 1 request " in r.output
+
+
+def test_workers_started_first_serve_the_first_file_and_none_are_left(
+    cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the CLI starts its workers before its own imports (app.ingest.workers); the first file
+    # uses them, a later file its own pool, and an input that cannot be opened leaves no
+    # process running
+    import multiprocessing
+
+    from app.ingest import workers
+
+    started: list[object] = []
+    real_start = workers.start
+
+    def spy(n: int) -> object:
+        pool = real_start(n)
+        started.append(pool)
+        return pool
+
+    monkeypatch.setattr(workers, "start", spy)
+    a, b = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
+    a.write_bytes(ndjson(*[request(f"acct_{i}", id=f"a{i}") for i in range(50)]))
+    b.write_bytes(ndjson(*[request(f"acct_{i}", id=f"b{i}") for i in range(50)]))
+    r = CliRunner().invoke(main, ["ingest", "--workers", "2", "--json", str(a), str(b)])
+    assert r.exit_code == 0, r.output
+    assert [s["accepted"]["request"] for s in orjson.loads(r.stdout)] == [50, 50]
+    assert len(started) == 2  # one started first, one for the second file
+    r = CliRunner().invoke(main, ["ingest", "--workers", "2", "/nonexistent/file.ndjson"])
+    assert r.exit_code != 0 and len(started) == 3
+    deadline = time.monotonic() + 20  # the unused workers finish starting, then exit
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []

@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from app.core.context import Context
 from app.core.timestamps import aware
 from app.detection.loader import load_input
-from app.ingest import repository
+from app.ingest import repository, workers
 from app.ingest.prepare import WORKER_NICENESS
 from app.ingest.reader import maybe_gunzip, plain_file_path
 from app.ingest.service import Ingestor, make_ingestor
@@ -439,9 +439,9 @@ def test_an_ip_with_an_escaped_nul_is_not_taken_for_the_ip_before_it(ctx: Contex
         assert sorted(senders) == ["a"]
 
 
-def test_workers_run_at_a_lower_priority_than_the_writer(ctx: Context, tmp_path: Path) -> None:
+def test_workers_run_at_a_lower_priority_than_the_writer() -> None:
     # the writing process is the bottleneck: the workers take what CPU it leaves
-    with make_ingestor(ctx, workers=1)._pool(str(tmp_path)) as pool:
+    with workers.start(1) as pool:
         theirs = pool.submit(os.nice, 0).result()
     assert theirs == min(os.nice(0) + WORKER_NICENESS, 19)
 

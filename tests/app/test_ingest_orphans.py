@@ -57,7 +57,11 @@ def test_workers_end_when_the_ingest_is_killed(
     )
     workers: set[int] = set()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(workers) < 2 and parent.poll() is None:
+    spooling = False  # the workers start first, then the ingest makes its spool directory
+    while time.monotonic() < deadline and parent.poll() is None:
+        spooling = any(temp.iterdir())
+        if len(workers) == 2 and spooling:
+            break
         # spawn starts a resource tracker too: workers are the children running app code
         workers = {
             c
