@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import SQLITE_HAS_JSON, json_key_arrays
 from app.ingest.grouping import Columns, Groups, rank_within, take
-from app.ingest.seen import SeenSet, pair_keys
+from app.ingest.seen import SeenSet, StoredKeys, pair_keys
 from app.models import (
     Account,
     PaymentMethod,
@@ -257,10 +258,22 @@ def _existing_keys(session: Session, keys: np.ndarray) -> np.ndarray:
     return np.asarray(found, dtype=np.int64)
 
 
-def insert_values(session: Session, values: Iterable[tuple[int, int, str]]) -> None:
-    """Store the display text of each (kind, key, text) not stored before. Template skeletons
-    are stored with their samples (:class:`SampleBook`)."""
-    _VALUES.run(session, list(values))
+def insert_values(
+    session: Session, values: Iterable[tuple[int, int, str]], stored: StoredKeys | None = None
+) -> None:
+    """Store the display text of each (kind, key, text) not stored before; ``stored`` knows
+    what this ingest has stored (those are left out). Template skeletons are stored with
+    their samples (:class:`SampleBook`)."""
+    rows = list(values)
+    if stored is not None and rows:
+        kinds = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        keys = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        fresh = ~stored.contains(kinds, keys)
+        rows = list(compress(rows, fresh.tolist()))
+        _VALUES.run(session, rows)
+        stored.add(kinds[fresh], keys[fresh])
+        return
+    _VALUES.run(session, rows)
 
 
 def insert_template_signatures(session: Session, rows: Columns) -> None:

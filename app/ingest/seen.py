@@ -61,3 +61,50 @@ class SeenSet:
         for pos in _positions(keys):
             bits = np.uint64(1) << (pos & np.uint64(63))
             np.bitwise_or.at(self._words, (pos >> np.uint64(6)).astype(np.intp), bits)
+
+
+class StoredKeys:
+    """Exactly which (kind, 64-bit key) pairs this ingest has stored: sorted key arrays a
+    kind, in levels of doubling size (a batch's keys are one new level; two levels of similar
+    size are merged), so a look-up is a binary search a level and memory is 8 bytes a key.
+
+    The workers report a display value (an IP, its range, a user agent) again when their
+    bounded memory of what they reported has forgotten it, and each worker reports what the
+    other already did: on the realistic 50k file 975,917 values were written for 563,149
+    distinct ones. Those that this ingest has stored need no statement: an insert of a stored
+    value changes nothing. Unlike :class:`SeenSet` it never answers "stored" for a key that
+    was not, which would lose the value's text. Forgets everything past ``limit`` keys (the
+    values are then written again, as before)."""
+
+    def __init__(self, limit: int = 1 << 22) -> None:
+        self.limit = limit
+        self._levels: dict[int, list[np.ndarray]] = {}
+        self._count = 0
+
+    def contains(self, kinds: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(keys), dtype=bool)
+        for kind, levels in self._levels.items():
+            mine = np.flatnonzero(kinds == kind)
+            if not len(mine):
+                continue
+            wanted = keys[mine]
+            hit = np.zeros(len(mine), dtype=bool)
+            for level in levels:
+                at = np.minimum(np.searchsorted(level, wanted), len(level) - 1)
+                hit |= level[at] == wanted
+            found[mine] = hit
+        return found
+
+    def add(self, kinds: np.ndarray, keys: np.ndarray) -> None:
+        """Remember pairs now stored (none of them remembered already)."""
+        if self._count + len(keys) > self.limit:
+            self._levels.clear()
+            self._count = 0
+        for kind in np.unique(kinds).tolist():
+            new = np.unique(keys[kinds == kind])
+            levels = self._levels.setdefault(int(kind), [])
+            levels.append(new)
+            self._count += len(new)
+            while len(levels) > 1 and len(levels[-2]) <= 2 * len(levels[-1]):
+                last = levels.pop()
+                levels[-1] = np.union1d(levels[-1], last)

@@ -48,6 +48,7 @@ from app.ingest.reader import (
     plain_file_path,
 )
 from app.ingest.reduce import aggregate
+from app.ingest.seen import StoredKeys
 from app.ingest.validate import RecordError
 from graph.types import ACTIVITY_WINDOW_SECONDS
 
@@ -202,6 +203,7 @@ class Ingestor:
         self._local = Preparer(secret, window_seconds, samples_per_template)
         self._exiting: list[threading.Thread] = []  # pools told to end before the last writes
         self._checkpoints: DeferredCheckpoints | None = None  # SQLite WAL, with workers
+        self._stored_values = StoredKeys()
         #: ``workers`` processes started before this ingest (app.ingest.workers.start), for
         #: the next ingest() to use
         self.prestarted: ProcessPoolExecutor | None = None
@@ -210,6 +212,7 @@ class Ingestor:
     def ingest(self, stream: BinaryIO, progress: Progress | None = None) -> IngestSummary:
         """Ingest one NDJSON stream (plain or gzip). Ctrl-C keeps committed batches."""
         summary = IngestSummary()
+        self._stored_values = StoredKeys()  # display values this call has stored
         source = maybe_gunzip(stream)
         try:
             if self.workers > 0:
@@ -399,7 +402,7 @@ class Ingestor:
             return counts
         repo.upsert_accounts(session, p.accounts)
         repo.upsert_payments(session, p.payments)
-        repo.insert_values(session, p.new_values)
+        repo.insert_values(session, p.new_values, self._stored_values)
         repo.insert_template_signatures(session, p.templates)
         new = repo.insert_request_keys(session, p.dedupe)
         fresh = int(new.sum())

@@ -122,3 +122,34 @@ def test_an_ingest_with_workers_returns_with_its_data_in_the_database_file(
         conn.close()
     with ctx.engine.connect() as conn:
         assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == AUTOCHECKPOINT_PAGES
+
+
+def test_values_reported_by_both_workers_are_all_stored_once(
+    ctx: Context, other_ctx: Context, tmp_path: Path
+) -> None:
+    # 20 IPs and user agents recur in every 50-line batch, so each worker reports them; the
+    # writer stores each once (app.ingest.seen.StoredKeys) and loses none
+    recs = [
+        request(
+            f"acct_{i % 40}",
+            id=f"r{i}",
+            ip=f"10.{i % 20}.0.{i % 20}",
+            user_agent=f"agent/{i % 20}",
+            prompt=f"Question {i}",
+        )
+        for i in range(600)
+    ]
+    path = tmp_path / "input.ndjson"
+    path.write_bytes(ndjson(*recs))
+    ing = make_ingestor(ctx, workers=2)
+    ing.batch_lines = 50
+    with path.open("rb") as fh:
+        assert ing.ingest(fh).accepted["request"] == 600  # type: ignore[arg-type]
+    with path.open("rb") as fh:
+        make_ingestor(other_ctx, workers=0).ingest(fh)  # type: ignore[arg-type]
+    assert dump_tables(ctx.engine) == dump_tables(other_ctx.engine)
+    with ctx.engine.connect() as conn:
+        kinds = dict(
+            conn.execute(text("SELECT kind, count(*) FROM observed_values GROUP BY kind")).all()
+        )
+    assert kinds[1] == 20 and kinds[3] == 20  # IPs and user agents (graph.types.Kind)

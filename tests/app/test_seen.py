@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.ingest.seen import SeenSet, pair_keys
+from app.ingest.seen import SeenSet, StoredKeys, pair_keys
 
 
 def test_added_keys_are_always_found_and_others_rarely() -> None:
@@ -32,3 +32,37 @@ def test_pairs_tell_senders_apart() -> None:
     keys = pair_keys(t, a)
     assert len(set(keys.tolist())) == 3
     assert pair_keys(t[:1], a[:1])[0] == keys[0]
+
+
+def test_stored_keys_answer_exactly_per_kind_across_merged_levels() -> None:
+    rng = np.random.default_rng(7)
+    stored = StoredKeys()
+    truth: set[tuple[int, int]] = set()
+    for batch in range(40):  # levels are merged as they come
+        keys = rng.integers(-(2**63), 2**63 - 1, size=500, dtype=np.int64)
+        kinds = rng.integers(1, 4, size=500).astype(np.int64)
+        known = stored.contains(kinds, keys)
+        assert known.tolist() == [
+            (k, v) in truth for k, v in zip(kinds.tolist(), keys.tolist(), strict=True)
+        ]
+        fresh = ~known
+        stored.add(kinds[fresh], keys[fresh])
+        truth |= set(zip(kinds[fresh].tolist(), keys[fresh].tolist(), strict=True))
+        if batch % 5 == 0:  # some keys again, under their own kind and under another
+            again = np.array(sorted(truth)[:50], dtype=np.int64)
+            assert stored.contains(again[:, 0], again[:, 1]).all()
+            other = np.where(again[:, 0] == 1, 2, 1)
+            want = [
+                (k, v) in truth for k, v in zip(other.tolist(), again[:, 1].tolist(), strict=True)
+            ]
+            assert stored.contains(other, again[:, 1]).tolist() == want
+
+
+def test_stored_keys_forget_everything_past_their_limit() -> None:
+    stored = StoredKeys(limit=10)
+    one = np.ones(8, dtype=np.int64)
+    stored.add(one, np.arange(8, dtype=np.int64))
+    assert stored.contains(one, np.arange(8, dtype=np.int64)).all()
+    stored.add(one[:4], np.arange(100, 104, dtype=np.int64))  # 12 > 10: the first 8 go
+    assert not stored.contains(one, np.arange(8, dtype=np.int64)).any()
+    assert stored.contains(one[:4], np.arange(100, 104, dtype=np.int64)).all()
