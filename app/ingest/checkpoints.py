@@ -44,12 +44,15 @@ class DeferredCheckpoints:
     ``with`` block lasts: no checkpoint inside a commit; :meth:`after_commit` starts one in
     the background; leaving the block waits for it."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine | None) -> None:
         self.engine = engine
-        database = engine.url.database
+        database = engine.url.database if isinstance(engine, Engine) else None
         self.path = (
             database
-            if engine.dialect.name == "sqlite" and database and database != ":memory:"
+            if isinstance(engine, Engine)
+            and engine.dialect.name == "sqlite"
+            and database
+            and database != ":memory:"
             else None
         )
         self._thread: threading.Thread | None = None

@@ -153,3 +153,35 @@ def test_values_reported_by_both_workers_are_all_stored_once(
             conn.execute(text("SELECT kind, count(*) FROM observed_values GROUP BY kind")).all()
         )
     assert kinds[1] == 20 and kinds[3] == 20  # IPs and user agents (graph.types.Kind)
+
+
+def test_an_interrupted_ingest_leaves_no_workers_and_no_spool(
+    ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C while many batches are queued for the workers: the ingest returns with what it
+    # committed, its workers gone and its spool directory removed
+    import multiprocessing
+
+    from app.ingest.service import Ingestor
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    write = Ingestor._write
+    calls: list[int] = []
+
+    def interrupting(self: Ingestor, *args: Any, **kwargs: Any) -> dict[str, int]:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ingestor, "_write", interrupting)
+    path = _file(tmp_path, n=1500)  # 30 batches of 100 lines
+    ing = make_ingestor(ctx, workers=2)
+    ing.batch_lines, ing.commit_lines = 100, 200
+    with path.open("rb") as fh:
+        summary = ing.ingest(fh)  # type: ignore[arg-type]
+    assert summary.interrupted and summary.committed_through_line == 200
+    assert multiprocessing.active_children() == []
+    assert list(temp.iterdir()) == []
