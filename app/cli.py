@@ -171,7 +171,7 @@ def ingest(
                 on_error=write_error,
                 sqlite_cache_mib=ctx.settings.ingest_sqlite_cache_mib,
             )
-            with _open_input(path) as fh:
+            with _open_input(path) as fh, _stopped_like_ctrl_c():
                 ingestor.prestarted, prestarted = prestarted, None  # the first file's
                 summary = _run_with_progress(ingestor, fh, path)
             result = {"source": path, **summary.as_dict()}
@@ -202,6 +202,33 @@ def ingest(
         sys.exit(130)
     if failed:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _stopped_like_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a service manager stopping the job, a closed terminal) stop an
+    ingest as Ctrl-C does: committed batches are kept, and its worker processes and spool
+    directory (prepared batches, personal data: app.ingest.spool) are cleaned up, which
+    the default action, ending the process at once, would skip."""
+    import signal
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    saved: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        try:
+            saved[number] = signal.signal(number, stop)
+        except ValueError:  # not the main thread: leave the signals alone
+            break
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
 
 
 #: How often a long command says how far it got when its output is not a terminal.

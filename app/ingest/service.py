@@ -350,6 +350,8 @@ class Ingestor:
                 summary.strict_rolled_back = True
                 return
             merged.write(session)
+        if self._checkpoints is not None:
+            self._checkpoints.after_commit()
         for counts in pending:
             self._add(summary, counts)
         summary.committed_through_line = summary.read

@@ -13,7 +13,11 @@ A spool :func:`directory` is a private directory (mode 0700, under the system's 
 so what the writer unpickles was written by its own workers. Each file is deleted as soon
 as it is read; the directory is removed when the ingest ends, and by the workers if the
 ingest is killed (:func:`app.ingest.prepare.init_worker`). At most the batches in flight
-(workers + 1) wait there at once.
+(up to workers + 7 from a plain file, app.ingest.service.SPOOLED_AHEAD) wait there at once:
+~200 MB with two workers on the realistic file. They hold what a batch holds (account
+details, IPs, prompt texts): docs/architecture.md, "Personal data", says where they go. An
+ingest killed with its whole process group (``kill -9 -PGID``, a container killed) leaves its
+directory behind; SIGTERM and SIGHUP stop a CLI ingest like Ctrl-C, which removes it.
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ _names = itertools.count()
 def put(directory: str, obj: Any) -> Spooled:
     """Write ``obj`` to a new file in ``directory`` (a worker's side)."""
     path = os.path.join(directory, f"{os.getpid()}-{next(_names)}.pickle")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)  # Windows: no CRLF
+    fd = os.open(path, flags, 0o600)
     with os.fdopen(fd, "wb") as fh:
         pickle.dump(obj, fh, protocol=_PICKLE_PROTOCOL)
     return Spooled(path)
@@ -81,5 +86,10 @@ def take(spooled: Spooled) -> Any:
         os.unlink(spooled.path)
 
 
-def remove(directory: str) -> None:
-    shutil.rmtree(directory, ignore_errors=True)
+def remove(directory: str, attempts: int = 5) -> None:
+    """Remove ``directory`` and its files; again if a file appeared meanwhile (a worker
+    finishing a batch while its ingest's directory is removed)."""
+    for _ in range(attempts):
+        shutil.rmtree(directory, ignore_errors=True)
+        if not os.path.exists(directory):
+            return

@@ -82,17 +82,30 @@ def _main_file_rows(path: Path) -> int:
         conn.close()
 
 
-def test_commits_leave_the_checkpoint_to_a_background_thread(tmp_path: Path) -> None:
+def _wal_engine(tmp_path: Path, url: str | None = None) -> tuple[Path, Any]:
     path = tmp_path / "wal.db"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(url or f"sqlite:///{path}")
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        conn.execute(text("CREATE TABLE t (x INTEGER, pad TEXT)"))
     with engine.connect() as conn:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    return path, engine
+
+
+def _insert(engine: Any, n: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO t SELECT value, printf('%.2000c', 'x') FROM json_each(:v)"),
+            {"v": str(list(range(n)))},
+        )
+
+
+def test_commits_leave_the_checkpoint_to_a_background_thread(tmp_path: Path) -> None:
+    path, engine = _wal_engine(tmp_path)
     with DeferredCheckpoints(engine) as checkpoints:
         with engine.begin() as conn:
             assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
-            conn.execute(text("INSERT INTO t SELECT value FROM json_each(:v)"), {"v": "[1,2,3]"})
+        _insert(engine, 3)
         assert _main_file_rows(path) == 0  # committed, in the log only
         checkpoints.after_commit()
         checkpoints.wait()
@@ -100,7 +113,60 @@ def test_commits_leave_the_checkpoint_to_a_background_thread(tmp_path: Path) -> 
         assert _main_file_rows(path) == 3
     with engine.connect() as conn:  # returned connections checkpoint on commit again
         assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == AUTOCHECKPOINT_PAGES
+    assert Path(f"{path}-wal").stat().st_size == 0  # cut to nothing on leaving
     engine.dispose()
+
+
+def test_the_log_starts_over_once_it_is_past_its_bound(tmp_path: Path) -> None:
+    # A checkpoint still running when the next transaction starts lets the log grow by that
+    # transaction (here: one row written at once after each commit, as the next batch
+    # arrives at once). Past the bound (0 here) a commit waits for its checkpoint, and the
+    # next transaction starts the log over: it stays the size of one transaction.
+    path, engine = _wal_engine(tmp_path)
+    sizes = []
+    with DeferredCheckpoints(engine, wal_limit=0) as checkpoints:
+        for _ in range(6):
+            _insert(engine, 2000)  # ~4 MB a transaction
+            checkpoints.after_commit()
+            _insert(engine, 1)
+            checkpoints.after_commit()
+            sizes.append(Path(f"{path}-wal").stat().st_size)
+    assert _main_file_rows(path) == 6 * 2001
+    assert max(sizes) <= 1.5 * sizes[0]
+    engine.dispose()
+
+
+def test_the_checkpoint_finds_the_database_of_a_uri_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sqlite:///file:...?uri=true names the file by URI: the thread must open that file,
+    # not create one called "file:..." where it runs
+    monkeypatch.chdir(tmp_path)
+    path, engine = _wal_engine(tmp_path, f"sqlite:///file:{tmp_path / 'wal.db'}?uri=true")
+    with DeferredCheckpoints(engine) as checkpoints:
+        _insert(engine, 5)
+        checkpoints.after_commit()
+    assert checkpoints.error is None and _main_file_rows(path) == 5
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("file:")) == []
+    engine.dispose()
+
+
+def test_a_strict_ingest_with_workers_is_checkpointed_too(
+    ctx: Context, tmp_path: Path, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("write-ahead log checkpoints are SQLite's")
+    path = _file(tmp_path)
+    ing = make_ingestor(ctx, workers=2, strict=True)
+    ing.batch_lines = 100
+    with path.open("rb") as fh:
+        assert ing.ingest(fh).accepted["account"] == 300  # type: ignore[arg-type]
+    database = Path(ctx.engine.url.database or "")
+    conn = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
+    try:
+        assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 300
+    finally:
+        conn.close()
 
 
 def test_an_ingest_with_workers_returns_with_its_data_in_the_database_file(

@@ -82,3 +82,42 @@ def test_workers_end_when_the_ingest_is_killed(
         os.kill(w, signal.SIGKILL)
     assert not left, "workers outlived their ingest"
     assert list(temp.iterdir()) == [], "the spool directory outlived its ingest"
+
+
+@pytest.mark.slow
+def test_sigterm_stops_an_ingest_like_ctrl_c_and_cleans_up(
+    cli_env: dict[str, str], tmp_path: Path, backend: str
+) -> None:
+    # a service manager's SIGTERM: committed batches kept, exit 130, no workers and no spool
+    # directory (prepared batches hold personal data) left behind
+    if backend != "sqlite":
+        pytest.skip("process handling does not depend on the database")
+    lines = [account(i) for i in range(200)]
+    lines += [request(f"acct_{i % 200}", id=f"r{i}", prompt=f"q {i}") for i in range(300_000)]
+    data = tmp_path / "big.ndjson"
+    data.write_bytes(ndjson(*lines))
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, **cli_env, "HYDRASCOPE_INGEST_WORKERS": "2", "TMPDIR": str(temp)}
+    env["HYDRASCOPE_INGEST_BATCH_LINES"] = "5000"
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "ingest", str(data)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and parent.poll() is None and not any(temp.iterdir()):
+        time.sleep(0.05)
+    time.sleep(0.5)  # batches under way
+    assert parent.poll() is None, "the ingest should still be running"
+    workers = _children(parent.pid)
+    parent.send_signal(signal.SIGTERM)
+    _, err = parent.communicate(timeout=60)
+    assert parent.returncode == 130, err
+    assert b"interrupted: committed batches are kept" in err
+    assert list(temp.iterdir()) == []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)]
