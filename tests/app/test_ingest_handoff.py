@@ -72,12 +72,12 @@ def test_a_spooled_file_is_deleted_once_read(tmp_path: Path) -> None:
     assert not Path(handle.path).exists()
 
 
-def _main_file_rows(path: Path) -> int:
+def _main_file_rows(path: Path, table: str = "t") -> int:
     # immutable=1 reads the database file alone, without its write-ahead log: what a
     # checkpoint has copied there
     conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
     try:
-        return int(conn.execute("SELECT count(*) FROM t").fetchone()[0])
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     finally:
         conn.close()
 
@@ -161,12 +161,7 @@ def test_a_strict_ingest_with_workers_is_checkpointed_too(
     ing.batch_lines = 100
     with path.open("rb") as fh:
         assert ing.ingest(fh).accepted["account"] == 300  # type: ignore[arg-type]
-    database = Path(ctx.engine.url.database or "")
-    conn = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
-    try:
-        assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 300
-    finally:
-        conn.close()
+    assert _main_file_rows(Path(ctx.engine.url.database or ""), "accounts") == 300
 
 
 def test_an_ingest_with_workers_returns_with_its_data_in_the_database_file(
@@ -180,12 +175,8 @@ def test_an_ingest_with_workers_returns_with_its_data_in_the_database_file(
     with path.open("rb") as fh:
         assert ing.ingest(fh).accepted["account"] == 300  # type: ignore[arg-type]
     database = Path(ctx.engine.url.database or "")
-    conn = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
-    try:
-        assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 300
-        assert conn.execute("SELECT count(*) FROM request_keys").fetchone()[0] == 300
-    finally:
-        conn.close()
+    assert _main_file_rows(database, "accounts") == _main_file_rows(database, "request_keys")
+    assert _main_file_rows(database, "accounts") == 300
     with ctx.engine.connect() as conn:
         assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == AUTOCHECKPOINT_PAGES
 

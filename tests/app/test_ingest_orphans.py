@@ -34,16 +34,21 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.slow
-def test_workers_end_when_the_ingest_is_killed(
-    cli_env: dict[str, str], tmp_path: Path, backend: str
-) -> None:
+def _big_file(tmp_path: Path, backend: str) -> Path:
     if backend != "sqlite":
         pytest.skip("process handling does not depend on the database")
     lines = [account(i) for i in range(200)]
     lines += [request(f"acct_{i % 200}", id=f"r{i}", prompt=f"q {i}") for i in range(300_000)]
     data = tmp_path / "big.ndjson"
     data.write_bytes(ndjson(*lines))
+    return data
+
+
+@pytest.mark.slow
+def test_workers_end_when_the_ingest_is_killed(
+    cli_env: dict[str, str], tmp_path: Path, backend: str
+) -> None:
+    data = _big_file(tmp_path, backend)
     env = {**os.environ, **cli_env, "HYDRASCOPE_INGEST_WORKERS": "2"}
     env["HYDRASCOPE_INGEST_BATCH_LINES"] = "5000"
     temp = tmp_path / "temp"
@@ -90,12 +95,7 @@ def test_sigterm_stops_an_ingest_like_ctrl_c_and_cleans_up(
 ) -> None:
     # a service manager's SIGTERM: committed batches kept, exit 130, no workers and no spool
     # directory (prepared batches hold personal data) left behind
-    if backend != "sqlite":
-        pytest.skip("process handling does not depend on the database")
-    lines = [account(i) for i in range(200)]
-    lines += [request(f"acct_{i % 200}", id=f"r{i}", prompt=f"q {i}") for i in range(300_000)]
-    data = tmp_path / "big.ndjson"
-    data.write_bytes(ndjson(*lines))
+    data = _big_file(tmp_path, backend)
     temp = tmp_path / "temp"
     temp.mkdir()
     env = {**os.environ, **cli_env, "HYDRASCOPE_INGEST_WORKERS": "2", "TMPDIR": str(temp)}
