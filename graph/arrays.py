@@ -17,3 +17,17 @@ def distinct(values: np.ndarray) -> np.ndarray:
     if len(out) < 2:
         return out
     return out[np.r_[True, out[1:] != out[:-1]]]
+
+
+def sorted_lookup(sorted_values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``keys``, a binary search in ``sorted_values``: its position there and
+    whether it is there (the position means nothing where it is not).
+
+    >>> at, found = sorted_lookup(np.array([2, 5, 9]), np.array([5, 3, 9, 11]))
+    >>> found.tolist(), at[found].tolist()
+    ([True, False, True, False], [1, 2])
+    """
+    if len(sorted_values) == 0:
+        return np.zeros(len(keys), dtype=np.intp), np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_values, keys), len(sorted_values) - 1)
+    return at, sorted_values[at] == keys

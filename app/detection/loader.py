@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from app.core.heap import release
 from app.detection.values import attribute_text, bin_postcode_text, derived_key
+from graph.arrays import sorted_lookup
 from graph.data import Accounts, Activity, DetectionInput, Incidence, Templates
 from graph.signals.prompts import BANDS, grouping_features
 from graph.templates import group_templates
@@ -190,7 +191,7 @@ def read_templates(conn: Connection) -> Templates:
     skeleton: list[str | None] = [None] * len(keys)
     # every text's template has a signature row except on databases older than migration
     # 0005: only then a union of the keys (a sort: 1.4 s at 2.2M) and a scan for their texts
-    if not _within(keys, text_keys).all():
+    if not sorted_lookup(keys, text_keys)[1].all():
         legacy = _read(
             conn,
             "SELECT t.template_key, t.value FROM template_texts t WHERE NOT EXISTS "
@@ -217,14 +218,6 @@ def read_templates(conn: Connection) -> Templates:
     has_text[np.searchsorted(keys, text_keys)] = True
     codes = codes.astype(np.int16)
     return Templates(keys, skeleton, bands=bands, words=words, signature=codes, has_text=has_text)
-
-
-def _within(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Which keys of sorted ``b`` are in sorted ``a`` (a binary search each)."""
-    if len(a) == 0:
-        return np.zeros(len(b), dtype=bool)
-    at = np.clip(np.searchsorted(a, b), 0, len(a) - 1)
-    return a[at] == b
 
 
 def _read_signatures(conn: Connection) -> tuple[np.ndarray, np.ndarray]:

@@ -149,7 +149,7 @@ class WorkerTask:
     secret: bytes
     window_seconds: int
     samples_per_template: int
-    spool_dir: str | None = None  # results go through files there (app.ingest.spool)
+    spool_dir: str  # results go through files there (app.ingest.spool)
 
 
 _WORKER: tuple[WorkerTask, Preparer] | None = None
@@ -214,7 +214,7 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def prepare_in_worker(task: WorkerTask, first: int, block: bytes) -> Prepared | spool.Spooled:
+def prepare_in_worker(task: WorkerTask, first: int, block: bytes) -> spool.Spooled:
     """Prepare one block of lines (see :func:`_prepare_lines`)."""
     return _prepare_lines(task, first, split_lines(block))
 
@@ -224,7 +224,7 @@ _FILES: dict[str, int] = {}
 
 def prepare_span_in_worker(
     task: WorkerTask, first: int, path: str, offset: int, length: int
-) -> Prepared | spool.Spooled:
+) -> spool.Spooled:
     """Prepare a byte range of a plain file (see :func:`app.ingest.reader.line_spans`); the
     block's bytes are dropped once cut into lines."""
     fd = _FILES.get(path)
@@ -233,9 +233,9 @@ def prepare_span_in_worker(
     return _prepare_lines(task, first, split_lines(read_span(fd, offset, length)))
 
 
-def _prepare_lines(task: WorkerTask, first: int, lines: list[bytes]) -> Prepared | spool.Spooled:
+def _prepare_lines(task: WorkerTask, first: int, lines: list[bytes]) -> spool.Spooled:
     """Prepare one batch with the cyclic garbage collector paused; the result goes to the
-    spool when the worker has one (the parent reads it back: :func:`app.ingest.spool.take`).
+    spool (the parent reads it back: :func:`app.ingest.spool.take`).
 
     A batch allocates a few hundred thousand dicts that all live until it is done; the
     collector would walk them again and again (measured: a third of validation time) and
@@ -249,7 +249,7 @@ def _prepare_lines(task: WorkerTask, first: int, lines: list[bytes]) -> Prepared
         prepared = preparer.lines(first, lines)
         prepared.requests = None  # the parent prepares again in the rare case it needs them
         del lines
-        result = prepared if task.spool_dir is None else spool.put(task.spool_dir, prepared)
+        result = spool.put(task.spool_dir, prepared)
         del prepared
         # A batch's parsed records are freed by now. A worker keeps up to 32 MiB of what it
         # freed for the next batch (trimming everything after each batch, as it did, cost

@@ -21,7 +21,7 @@ from app.models import (
     PromptSample,
     RequestKey,
 )
-from graph.arrays import distinct
+from graph.arrays import distinct, sorted_lookup
 from graph.signals.prompts import BAND_BYTES, pack_bands, packed_bands
 
 _CHUNK = 5_000
@@ -265,15 +265,14 @@ def insert_values(
     what this ingest has stored (those are left out). Template skeletons are stored with
     their samples (:class:`SampleBook`)."""
     rows = list(values)
-    if stored is not None and rows:
-        kinds = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        keys = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        fresh = ~stored.contains(kinds, keys)
-        rows = list(compress(rows, fresh.tolist()))
+    if stored is None or not rows:
         _VALUES.run(session, rows)
-        stored.add(kinds[fresh], keys[fresh])
         return
-    _VALUES.run(session, rows)
+    kinds = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    keys = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    fresh = ~stored.contains(kinds, keys)
+    _VALUES.run(session, list(compress(rows, fresh.tolist())))
+    stored.add(kinds[fresh], keys[fresh])
 
 
 def insert_template_signatures(session: Session, rows: Columns) -> None:
@@ -484,8 +483,7 @@ def _stored_per_row(
     values = np.array(list(stored.values()), dtype=np.int64).reshape(-1, 2)
     order = np.argsort(known)
     known, values = known[order], values[order]
-    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-    hit = known[at] == keys
+    at, hit = sorted_lookup(known, keys)
     counts[hit], nexts[hit] = values[at[hit], 0], values[at[hit], 1]
     return counts, nexts
 

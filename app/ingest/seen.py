@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from graph.arrays import distinct, sorted_lookup
+
 _BITS = 26  # 2**26 bits = 8 MiB a filter
 _MASK = np.uint64((1 << _BITS) - 1)
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
@@ -90,8 +92,7 @@ class StoredKeys:
             wanted = keys[mine]
             hit = np.zeros(len(mine), dtype=bool)
             for level in levels:
-                at = np.minimum(np.searchsorted(level, wanted), len(level) - 1)
-                hit |= level[at] == wanted
+                hit |= sorted_lookup(level, wanted)[1]
             found[mine] = hit
         return found
 
@@ -100,11 +101,11 @@ class StoredKeys:
         if self._count + len(keys) > self.limit:
             self._levels.clear()
             self._count = 0
-        for kind in np.unique(kinds).tolist():
-            new = np.unique(keys[kinds == kind])
+        for kind in distinct(kinds).tolist():
+            new = distinct(keys[kinds == kind])
             levels = self._levels.setdefault(int(kind), [])
             levels.append(new)
             self._count += len(new)
             while len(levels) > 1 and len(levels[-2]) <= 2 * len(levels[-1]):
                 last = levels.pop()
-                levels[-1] = np.union1d(levels[-1], last)
+                levels[-1] = distinct(np.concatenate([levels[-1], last]))

@@ -115,9 +115,8 @@ def _let_workers_exit(pool: ProcessPoolExecutor) -> list[threading.Thread]:
     return [manager] if manager is not None else []
 
 
-def _with_source(future: Future[Prepared | spool.Spooled], source: Any) -> Prepared:
-    result = future.result()
-    prepared: Prepared = spool.take(result) if isinstance(result, spool.Spooled) else result
+def _with_source(future: Future[spool.Spooled], source: Any) -> Prepared:
+    prepared: Prepared = spool.take(future.result())
     prepared.source = source
     return prepared
 
@@ -270,7 +269,7 @@ class Ingestor:
         else:
             blocks = line_blocks(source, self.batch_lines)
             tasks = ((prepare_in_worker, f, b) for f, b, _ in blocks)
-        pending: deque[tuple[Future[Prepared | spool.Spooled], Any]] = deque()
+        pending: deque[tuple[Future[spool.Spooled], Any]] = deque()
         broken: BaseException | None = None
         while True:
             try:

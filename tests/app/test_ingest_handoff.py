@@ -151,27 +151,15 @@ def test_the_checkpoint_finds_the_database_of_a_uri_url(
     engine.dispose()
 
 
-def test_a_strict_ingest_with_workers_is_checkpointed_too(
-    ctx: Context, tmp_path: Path, backend: str
-) -> None:
-    if backend != "sqlite":
-        pytest.skip("write-ahead log checkpoints are SQLite's")
-    path = _file(tmp_path)
-    ing = make_ingestor(ctx, workers=2, strict=True)
-    ing.batch_lines = 100
-    with path.open("rb") as fh:
-        assert ing.ingest(fh).accepted["account"] == 300  # type: ignore[arg-type]
-    assert _main_file_rows(Path(ctx.engine.url.database or ""), "accounts") == 300
-
-
+@pytest.mark.parametrize("strict", [False, True], ids=["transactions", "strict"])
 def test_an_ingest_with_workers_returns_with_its_data_in_the_database_file(
-    ctx: Context, tmp_path: Path, backend: str
+    ctx: Context, tmp_path: Path, backend: str, strict: bool
 ) -> None:
     if backend != "sqlite":
         pytest.skip("write-ahead log checkpoints are SQLite's")
     path = _file(tmp_path)
-    ing = make_ingestor(ctx, workers=2)
-    ing.batch_lines, ing.commit_lines = 100, 200  # three transactions
+    ing = make_ingestor(ctx, workers=2, strict=strict)
+    ing.batch_lines, ing.commit_lines = 100, 200  # three transactions, or one when strict
     with path.open("rb") as fh:
         assert ing.ingest(fh).accepted["account"] == 300  # type: ignore[arg-type]
     database = Path(ctx.engine.url.database or "")
