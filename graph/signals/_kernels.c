@@ -120,6 +120,18 @@ static void mask_urls(const char *in, Py_ssize_t n, Buf *out)
     put(out, in + last, n - last);
 }
 
+/* Whether `in` holds `word` (k bytes), found by its first byte with memchr: mask_urls
+ * changes nothing in a text without "http" or "www." (most prompts), and its byte-by-byte
+ * scan was ~15% of a skeleton's time on the realistic benchmark file. */
+static int holds(const char *in, Py_ssize_t n, const char *word, size_t k)
+{
+    const char *end = in + n;
+    for (const char *p = in; (p = memchr(p, word[0], (size_t)(end - p))) != NULL; p++)
+        if ((size_t)(end - p) >= k && memcmp(p, word, k) == 0)
+            return 1;
+    return 0;
+}
+
 /* [\w.+-]+@[\w-]+\.[\w.-]+  ->  <email>
  * A match is fixed by its '@' (no class holds one): its local part is the run of local
  * characters just before it (back to the previous match's end), its domain the longest
@@ -233,10 +245,10 @@ static void fold_spaces(const char *in, Py_ssize_t n, Py_ssize_t limit, Buf *out
         out->n = limit;
 }
 
-/* The skeleton of an ASCII prefix `s` (n bytes): the stages of
- * graph.signals.prompts.skeleton in its order, each from one buffer into the other. Returns
- * the buffer holding the result, or NULL on error. */
-static Buf *skeleton_ascii(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *a, Buf *b)
+/* The stages of graph.signals.prompts.skeleton in its order over the ASCII text `s` (n
+ * bytes), each from one buffer into the other. Returns the buffer holding the result, or NULL
+ * on error. */
+static Buf *skeleton_stages(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *a, Buf *b)
 {
     Buf *src = a, *dst = b, *t;
     if (buf_reserve(src, n + 16) < 0)
@@ -255,7 +267,8 @@ static Buf *skeleton_ascii(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *a
         src = dst;                                                                             \
         dst = t;                                                                               \
     } while (0)
-    STAGE(mask_urls(src->p, src->n, dst));
+    if (holds(src->p, src->n, "http", 4) || holds(src->p, src->n, "www.", 4))
+        STAGE(mask_urls(src->p, src->n, dst));
     if (memchr(src->p, '@', (size_t)src->n))
         STAGE(mask_emails(src->p, src->n, dst));
     STAGE(mask_quotes(src->p, src->n, dst));
@@ -263,6 +276,34 @@ static Buf *skeleton_ascii(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *a
     STAGE(fold_spaces(src->p, src->n, limit, dst));
 #undef STAGE
     return src;
+}
+
+/* The skeleton of an ASCII prefix `s` (n bytes); NULL on error.
+ *
+ * A skeleton holds `limit` characters, and most prompts are longer than it takes to fill
+ * them: the stages first run over the text up to the first whitespace after
+ * FIRST_TRY(limit) characters, and over the whole prefix only when that did not fill the
+ * skeleton. Cut at whitespace, the shorter text's skeleton is the start of the whole one's:
+ * no URL, email, number or word runs across whitespace, so each stage matches the same
+ * before the cut and nothing that starts before it ends after it; a quote (which can hold
+ * whitespace) still open at the cut is masked to the cut in the shorter text and to its
+ * closing quote in the whole one, the same "<q>" at the same place, with nothing after it in
+ * the one and the rest of the text in the other. Skeletons of 200,000 prompts of the
+ * realistic benchmark file (421 characters at the median), runs in turns: 0.43-0.57 s
+ * reading every prompt whole, 0.32-0.39 s so and with mask_urls run only where it can
+ * match. */
+#define FIRST_TRY(limit) ((limit) + (limit) / 4)
+static Buf *skeleton_ascii(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *a, Buf *b)
+{
+    Py_ssize_t cut = FIRST_TRY(limit);
+    while (cut < n && !IS(s[cut], C_SPACE))
+        cut++;
+    if (cut < n) {
+        Buf *out = skeleton_stages(s, cut, limit, a, b);
+        if (out == NULL || out->n >= limit)
+            return out;
+    }
+    return skeleton_stages(s, n, limit, a, b);
 }
 
 /* The first `limit` characters of a str as ASCII bytes, or NULL when one is not ASCII. A

@@ -105,6 +105,20 @@ def test_compiled_skeletons_of_long_prompts_equal_the_reference(t: str) -> None:
     assert prompts.skeletons([t]) == [prompts.skeleton(t)]
 
 
+@settings(max_examples=800, deadline=None)
+@given(st.integers(100, 175), st.sampled_from(PIECES), st.integers(0, 300), prompt_text)
+def test_compiled_skeletons_read_past_a_cut_that_would_change_them(
+    words: int, piece: str, gap: int, tail: str
+) -> None:
+    # the compiled code first reads only up to the first whitespace after 300 characters,
+    # and the whole prompt when that did not fill the skeleton: a piece opens around that
+    # cut (a quote, a URL, an email, a number) and its match ends after it, or masks so much
+    # that the first part no longer fills a skeleton
+    filler = ("x " if gap % 2 else "x") * (gap // 2)
+    t = "w " * words + piece + filler + piece + tail + " y" * 300
+    assert prompts.skeletons([t]) == [prompts.skeleton(t)]
+
+
 def python_features(texts: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
     words = Words.of(texts)
     return prompts._band_keys(words, seed), words.counts.astype(np.int32)
