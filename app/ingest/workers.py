@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import types
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 
 
 def start(workers: int) -> ProcessPoolExecutor:
@@ -25,9 +29,26 @@ def start(workers: int) -> ProcessPoolExecutor:
         initializer=_initialise,
         initargs=(os.getpid(),),
     )
-    for _ in range(workers):  # one process a task until there are ``workers``
-        pool.submit(os.getpid)
+    with _main_left_behind():
+        for _ in range(workers):  # one process a task until there are ``workers``
+            pool.submit(os.getpid)
     return pool
+
+
+@contextmanager
+def _main_left_behind() -> Iterator[None]:
+    """Start processes without the main script: a spawned process runs the parent's main
+    script (not as ``__main__``) before its task when the parent was started from a file,
+    as the ``hydrascope`` console script is, and that script imports the whole command line
+    (``app.cli``: ~0.35 s of CPU a worker, at start-up, for nothing a worker uses: its tasks
+    are functions of the ingest's modules). A main module without a file is not run again
+    (:func:`multiprocessing.spawn.get_preparation_data`)."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _initialise(parent: int) -> None:

@@ -7,7 +7,9 @@ import gzip
 import io
 import logging
 import os
+import sys
 import time
+import types
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
@@ -314,12 +316,19 @@ def _time_ordered_lines(accounts: int, rounds: int) -> bytes:
     return ndjson(*recs)
 
 
+@pytest.mark.parametrize(
+    ("batch_lines", "commit_lines"),
+    [(100, 300), (40, 480)],
+    ids=["three-batches", "twelve-batches-compacted"],
+)
 def test_transactions_of_several_batches_store_the_same_as_one_batch_each(
-    ctx: Context, other_ctx: Context
+    ctx: Context, other_ctx: Context, batch_lines: int, commit_lines: int
 ) -> None:
-    data = _time_ordered_lines(accounts=40, rounds=12)  # 480 lines, batches of 100
+    data = _time_ordered_lines(accounts=40, rounds=12)  # 480 lines
     merged = make_ingestor(ctx)
-    merged.commit_lines = 300  # rows merged across three batches before they are written
+    # rows merged across the batches of a transaction before they are written; past
+    # app.ingest.merge._COMPACT_EVERY batches, merged into one part on the way
+    merged.batch_lines, merged.commit_lines = batch_lines, commit_lines
     s = merged.ingest(io.BytesIO(data))
     assert s.accepted["request"] == 480 and s.committed_through_line == 480
     ingest_bytes(other_ctx, data)  # one batch per transaction
@@ -444,6 +453,23 @@ def test_workers_run_at_a_lower_priority_than_the_writer() -> None:
     with workers.start(1) as pool:
         theirs = pool.submit(os.nice, 0).result()
     assert theirs == min(os.nice(0) + WORKER_NICENESS, 19)
+
+
+def test_workers_do_not_run_the_main_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # started from a file (the hydrascope console script), a spawned process would run it
+    # again before its first task: the whole command line's imports, for nothing
+    ran = tmp_path / "ran"
+    script = tmp_path / "console_script.py"
+    script.write_text(f"open({str(ran)!r}, 'w').close()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    with workers.start(1) as pool:
+        assert pool.submit(os.getpid).result() != os.getpid()
+    assert sys.modules["__main__"] is main  # put back for the rest of the process
+    assert not ran.exists()
 
 
 def test_workers_read_a_plain_file_themselves_with_the_same_outcome(
