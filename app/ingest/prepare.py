@@ -30,7 +30,7 @@ from app.ingest.reduce import (
     aggregate,
     template_rows,
 )
-from app.ingest.validate import RecordError, validate_chunk
+from app.ingest.validate import BlockScan, RecordError, scan_block, validate_chunk
 from graph.types import Kind
 
 
@@ -84,10 +84,12 @@ class Preparer:
 
     def __call__(self, first: int, block: bytes) -> Prepared:
         """Prepare one block of lines from :func:`app.ingest.reader.line_blocks`."""
-        return self.lines(first, split_lines(block))
+        lines = split_lines(block)
+        return self.lines(first, lines, scan_block(block, lines))
 
-    def lines(self, first: int, lines: list[bytes]) -> Prepared:
-        """Prepare numbered lines (``first`` is the first's number).
+    def lines(self, first: int, lines: list[bytes], scan: BlockScan | None = None) -> Prepared:
+        """Prepare numbered lines (``first`` is the first's number); ``scan``: the card-number
+        scan of the block they were cut from, when there is one.
 
         Lines are parsed, validated and turned into columns a slice at a time, so that the
         per-record dicts of only one slice are alive at once (they are most of a worker's
@@ -100,7 +102,7 @@ class Preparer:
         errors: list[RecordError] = []
         parts: list[RequestColumns] = []
         for start in range(0, max(len(lines), 1), SLICE_LINES):
-            chunk = validate_chunk(lines[start : start + SLICE_LINES], first + start)
+            chunk = validate_chunk(lines[start : start + SLICE_LINES], first + start, scan, start)
             read += chunk.read
             errors.extend(chunk.errors)
             for rec, line in zip(chunk.accounts, chunk.account_lines, strict=True):
@@ -216,7 +218,8 @@ def _exit_with(parent: int) -> None:
 
 def prepare_in_worker(task: WorkerTask, first: int, block: bytes) -> spool.Spooled:
     """Prepare one block of lines (see :func:`_prepare_lines`)."""
-    return _prepare_lines(task, first, split_lines(block))
+    lines = split_lines(block)
+    return _prepare_lines(task, first, lines, scan_block(block, lines))
 
 
 _FILES: dict[str, int] = {}
@@ -226,14 +229,20 @@ def prepare_span_in_worker(
     task: WorkerTask, first: int, path: str, offset: int, length: int
 ) -> spool.Spooled:
     """Prepare a byte range of a plain file (see :func:`app.ingest.reader.line_spans`); the
-    block's bytes are dropped once cut into lines."""
+    block's bytes are dropped once cut into lines and scanned for card numbers."""
     fd = _FILES.get(path)
     if fd is None:
         fd = _FILES[path] = os.open(path, os.O_RDONLY)
-    return _prepare_lines(task, first, split_lines(read_span(fd, offset, length)))
+    block = read_span(fd, offset, length)
+    lines = split_lines(block)
+    scan = scan_block(block, lines)
+    del block  # the lines hold copies of its bytes
+    return _prepare_lines(task, first, lines, scan)
 
 
-def _prepare_lines(task: WorkerTask, first: int, lines: list[bytes]) -> spool.Spooled:
+def _prepare_lines(
+    task: WorkerTask, first: int, lines: list[bytes], scan: BlockScan
+) -> spool.Spooled:
     """Prepare one batch with the cyclic garbage collector paused; the result goes to the
     spool (the parent reads it back: :func:`app.ingest.spool.take`).
 
@@ -246,7 +255,7 @@ def _prepare_lines(task: WorkerTask, first: int, lines: list[bytes]) -> spool.Sp
     preparer = _preparer(task)
     gc.disable()
     try:
-        prepared = preparer.lines(first, lines)
+        prepared = preparer.lines(first, lines, scan)
         prepared.requests = None  # the parent prepares again in the rare case it needs them
         del lines
         result = spool.put(task.spool_dir, prepared)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import is_
 from typing import Any, cast
 
 import numpy as np
@@ -94,8 +95,35 @@ def _without_nul(line: bytes) -> bytes:
     return _ESCAPED_NUL.sub(rb"\1\\ufffd", line)
 
 
-def validate_chunk(lines: list[bytes], first_line: int) -> ValidChunk:
-    """Validate ``lines`` (line ``first_line`` is the first); blank lines are skipped."""
+@dataclass(frozen=True, slots=True)
+class BlockScan:
+    """The card-number scan of a whole block of lines, its bytes as read (the lines joined by
+    newlines), shared by the chunks validated from it (:func:`scan_block`)."""
+
+    found: dict[int, str]  # line index in the block -> the field holding a card number
+    check_parsed: bool  # a line may hide one behind a \u escape or in non-ASCII text
+    usable: bool  # False: an escaped NUL is to be replaced first; chunks scan themselves
+
+
+def scan_block(block: bytes, lines: list[bytes]) -> BlockScan:
+    """Scan ``block`` (``lines`` are its lines) for card numbers once, instead of joining the
+    lines of each chunk into a blob again to scan that (a worker's CPU for 300,000 lines of
+    the realistic benchmark file, runs in turns: 3.57-3.67 s against 3.59-3.77 s). A card
+    number's run of digits and separators never crosses a newline, so the block's scan finds
+    what the chunks' scans find; a chunk uses it only when its lines are exactly the block's
+    bytes (nothing stripped, no blank line), and none does when an escaped NUL is to be
+    replaced first."""
+    if b"\\u0000" in block:
+        return BlockScan({}, True, False)
+    found = _found_in_blob(lines, block)
+    return BlockScan(found, not block.isascii() or may_hold_escapes(block), True)
+
+
+def validate_chunk(
+    lines: list[bytes], first_line: int, scan: BlockScan | None = None, at: int = 0
+) -> ValidChunk:
+    """Validate ``lines`` (line ``first_line`` is the first); blank lines are skipped. ``scan``:
+    the card-number scan of the block whose lines ``at`` onwards these are."""
     out = ValidChunk()
     stripped = [raw.strip() for raw in lines]
     if all(stripped):  # the usual case: no blank line
@@ -107,12 +135,16 @@ def validate_chunk(lines: list[bytes], first_line: int) -> ValidChunk:
     out.read = len(kept)
     if not kept:
         return out
-    blob = b"\n".join(kept)  # one search over the chunk instead of one a line
-    if b"\\u0000" in blob:
-        kept = [_without_nul(b) for b in kept]
-        blob = b"\n".join(kept)
-
-    refused = _refuse_card_numbers(kept, blob, numbers, out.errors)
+    if scan is not None and scan.usable and len(kept) == len(lines) and all(map(is_, kept, lines)):
+        found = {i - at: f for i, f in scan.found.items() if at <= i < at + len(kept)}
+        refused = _refuse(kept, found, scan.check_parsed, numbers, out.errors)
+    else:
+        blob = b"\n".join(kept)  # one search over the chunk instead of one a line
+        if b"\\u0000" in blob:
+            kept = [_without_nul(b) for b in kept]
+            blob = b"\n".join(kept)
+        check_parsed = not blob.isascii() or may_hold_escapes(blob)
+        refused = _refuse(kept, _found_in_blob(kept, blob), check_parsed, numbers, out.errors)
 
     fast_idx, fast = decode_requests(kept, refused)
     times, all_valid = request_times(fast)
@@ -188,24 +220,37 @@ def _validate_lines(
     return requests
 
 
-def _refuse_card_numbers(
-    kept: list[bytes], blob: bytes, numbers: list[int], errors: list[RecordError]
-) -> set[int]:
+def _found_in_blob(lines: list[bytes], blob: bytes) -> dict[int, str]:
+    """The lines (by index) in which the byte scan of ``blob`` (the lines joined by newlines)
+    finds a card number, and the field holding each."""
     offsets = blob_pan_offsets(blob)
-    refused: dict[int, str] = {}
+    found: dict[int, str] = {}
     if offsets:
-        starts = np.cumsum([0] + [len(b) + 1 for b in kept[:-1]])
+        starts = np.cumsum([0] + [len(b) + 1 for b in lines[:-1]])
         for off in offsets:
             i = int(np.searchsorted(starts, off, side="right")) - 1
-            refused.setdefault(i, pan_field(kept[i]))
-    if not blob.isascii() or may_hold_escapes(blob):
+            found.setdefault(i, pan_field(lines[i]))
+    return found
+
+
+def _refuse(
+    kept: list[bytes],
+    found: dict[int, str],
+    check_parsed: bool,
+    numbers: list[int],
+    errors: list[RecordError],
+) -> set[int]:
+    """Refuse the lines with a card number: those the byte scan ``found``, and, where
+    ``check_parsed``, those that hold one behind an escape or in non-ASCII text."""
+    refused = dict(found)
+    if check_parsed:
         # line by line: an ASCII line without escapes is done at once, and a regex pass over
         # the whole block would cost more than the lines that need it
         for i, line in enumerate(kept):
             if i not in refused and needs_parsed_check(line):
-                found = parsed_pan_field(line)
-                if found is not None:
-                    refused[i] = found
+                field_name = parsed_pan_field(line)
+                if field_name is not None:
+                    refused[i] = field_name
     for i in sorted(refused):
         errors.append(RecordError(numbers[i], refused[i], PAN_REASON))
     return set(refused)

@@ -150,3 +150,44 @@ def test_ingest_keeps_snowflake_ids_and_refuses_cards_in_any_field(ctx: object) 
     assert summary.accepted["account"] == 400, "every snowflake id is kept"
     assert summary.rejected == len(cards)
     assert {e.field for e in summary.errors} == {*fields, "prompt"}
+
+
+# lines of a block: requests with and without card numbers (plain, behind a \u escape, in
+# non-ASCII digits), surrounding whitespace, blank lines, an escaped NUL, not JSON
+BLOCK_LINES = st.sampled_from(
+    [
+        b'{"type": "request", "account_id": "a", "ts": "2026-01-05T10:00:00Z", "ip": "10.0.0.1"}',
+        b'{"type": "request", "account_id": "a", "ts": "2026-01-05T10:00:00Z", "ip": "10.0.0.1",'
+        b' "prompt": "card 4111 1111 1111 1111 ok"}',
+        b'{"type": "request", "account_id": "b", "ts": "2026-01-05T10:00:00Z", "ip": "10.0.0.2",'
+        b' "prompt": "\\u0034111111111111111"}',
+        '{"type": "request", "account_id": "c", "ts": "2026-01-05T10:00:00Z", "ip": "10.0.0.3",'
+        ' "user_agent": "\uff14111111111111111"}'.encode(),
+        b'  {"type": "request", "account_id": "d", "ts": "2026-01-05T10:00:00Z", "ip": "10.0.0.4",'
+        b' "prompt": "4111111111111111"}\r',
+        b"",
+        b"   ",
+        b'{"type": "request", "account_id": "e", "ts": "2026-01-05T10:00:00Z", "ip": "10.0.0.5",'
+        b' "prompt": "x\\u0000 4111111111111111"}',
+        b"not json 4111111111111111",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(BLOCK_LINES, min_size=1, max_size=14), st.integers(1, 5), st.booleans())
+def test_a_block_scanned_once_refuses_what_each_chunk_scanned_alone_refuses(
+    lines: list[bytes], slice_lines: int, newline_at_end: bool
+) -> None:
+    # workers scan a block's bytes for card numbers once and hand each chunk its part; a
+    # chunk whose lines differ from the block's (stripped, blank) scans itself
+    from app.ingest import prepare
+    from app.ingest.reader import split_lines
+
+    block = b"\n".join(lines) + (b"\n" if newline_at_end else b"")
+    preparer = prepare.Preparer(b"k" * 32, 600, 5)
+    with mock.patch.object(prepare, "SLICE_LINES", slice_lines):
+        once = preparer(7, block)
+        alone = preparer.lines(7, split_lines(block))
+    assert once.errors == alone.errors
+    assert once.read == alone.read and (once.dedupe == alone.dedupe).all()
