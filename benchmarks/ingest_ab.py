@@ -8,10 +8,11 @@ the old and the new code taken in turns (ref, tree, ref, tree, ...), each into a
 file, each measured as a whole process tree (benchmarks/_measure.py). The ref is checked out
 into a temporary git worktree and its compiled kernels are built there with the C compiler
 (without them it would measure the Python fallbacks; the script stops if a build fails).
-Each arm runs from its own directory: ``python -m`` puts the working directory first on
-``sys.path``, so running both from one directory with only PYTHONPATH changed measures one
-tree twice. Every run checks which tree its ``app`` package came from. Prints the runs and the
-medians; writes nothing to docs/ (put the figures in the section that uses them).
+Each arm runs with its own tree first on PYTHONPATH and as its working directory, the CLI
+started from a script file as the ``hydrascope`` console script starts it (what a spawned
+worker process does first depends on that: app.ingest.workers); every run checks which tree
+its ``app`` package came from. Prints the runs and the medians; writes nothing to docs/ (put
+the figures in the section that uses them).
 """
 
 from __future__ import annotations
@@ -36,12 +37,23 @@ from benchmarks._measure import Measured, run_measured  # noqa: E402
 #: measure the Python fallback.
 EXTENSIONS = ("graph/signals/_kernels", "app/ingest/_cardscan", "app/core/_digests")
 
-# run the CLI, after checking that `app` comes from the arm's own tree
-_LAUNCH = (
-    "import os, sys; import app; root = os.getcwd(); "
-    "assert app.__file__.startswith(root + os.sep), (app.__file__, root); "
-    "from app.cli import main; sys.argv[0] = 'hydrascope'; main()"
-)
+# The CLI, run from a script file as the `hydrascope` console script runs it (a spawned
+# worker process sees a main script then, as in real use; `python -c` has none), after
+# checking that `app` comes from the arm's own tree.
+_LAUNCH = """\
+import os
+import sys
+
+import app
+
+root = os.getcwd()
+assert app.__file__.startswith(root + os.sep), (app.__file__, root)
+from app.cli import main
+
+if __name__ == "__main__":
+    sys.argv[0] = "hydrascope"
+    main()
+"""
 
 
 def worktree(ref: str, where: Path) -> Path:
@@ -68,6 +80,12 @@ def build_extensions(tree: Path) -> None:
             sys.exit(f"building {source} failed:\n{result.stderr.decode(errors='replace')}")
 
 
+def launcher(tmp: Path) -> Path:
+    script = tmp / "hydrascope_launch.py"
+    script.write_text(_LAUNCH)
+    return script
+
+
 def ingest_once(tree: Path, data: Path, workers: int, tmp: Path) -> tuple[Measured, int]:
     db = tmp / f"ab-{time.monotonic_ns()}.db"
     env = dict(
@@ -79,12 +97,12 @@ def ingest_once(tree: Path, data: Path, workers: int, tmp: Path) -> tuple[Measur
     )
     py = sys.executable
     up = subprocess.run(
-        [py, "-c", _LAUNCH, "db", "upgrade"], cwd=tree, env=env, capture_output=True
+        [py, str(launcher(tmp)), "db", "upgrade"], cwd=tree, env=env, capture_output=True
     )
     if up.returncode != 0:
         sys.exit(f"{tree}: db upgrade failed:\n{up.stderr.decode(errors='replace')}")
     args = ["ingest", "--workers", str(workers), "--json", str(data)]
-    m = run_measured([py, "-c", _LAUNCH, *args], env=env, cwd=tree)
+    m = run_measured([py, str(launcher(tmp)), *args], env=env, cwd=tree)
     if m.returncode != 0:
         sys.exit(f"{tree}: ingest failed:\n{m.stderr[-3000:]}")
     size = db.stat().st_size

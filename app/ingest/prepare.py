@@ -218,8 +218,7 @@ def _exit_with(parent: int) -> None:
 
 def prepare_in_worker(task: WorkerTask, first: int, block: bytes) -> spool.Spooled:
     """Prepare one block of lines (see :func:`_prepare_lines`)."""
-    lines = split_lines(block)
-    return _prepare_lines(task, first, lines, scan_block(block, lines))
+    return _prepare_lines(task, first, block)
 
 
 _FILES: dict[str, int] = {}
@@ -233,18 +232,15 @@ def prepare_span_in_worker(
     fd = _FILES.get(path)
     if fd is None:
         fd = _FILES[path] = os.open(path, os.O_RDONLY)
-    block = read_span(fd, offset, length)
-    lines = split_lines(block)
-    scan = scan_block(block, lines)
-    del block  # the lines hold copies of its bytes
-    return _prepare_lines(task, first, lines, scan)
+    return _prepare_lines(task, first, read_span(fd, offset, length))
 
 
-def _prepare_lines(
-    task: WorkerTask, first: int, lines: list[bytes], scan: BlockScan
-) -> spool.Spooled:
-    """Prepare one batch with the cyclic garbage collector paused; the result goes to the
-    spool (the parent reads it back: :func:`app.ingest.spool.take`).
+def _prepare_lines(task: WorkerTask, first: int, block: bytes) -> spool.Spooled:
+    """Prepare one block of lines with the cyclic garbage collector paused; the result goes
+    to the spool (the parent reads it back: :func:`app.ingest.spool.take`). A plain file's
+    byte range is read and passed in as a temporary, so its block and lines are let go
+    before the result is written (a block sent by the parent is held by the pool's call
+    until the task returns).
 
     A batch allocates a few hundred thousand dicts that all live until it is done; the
     collector would walk them again and again (measured: a third of validation time) and
@@ -253,6 +249,9 @@ def _prepare_lines(
     path shares its interpreter with the web server's threads.
     """
     preparer = _preparer(task)
+    lines = split_lines(block)
+    scan = scan_block(block, lines)
+    del block  # the lines hold copies of its bytes
     gc.disable()
     try:
         prepared = preparer.lines(first, lines, scan)

@@ -111,9 +111,11 @@ def scan_block(block: bytes, lines: list[bytes]) -> BlockScan:
     the realistic benchmark file, runs in turns: 3.57-3.67 s against 3.59-3.77 s). A card
     number's run of digits and separators never crosses a newline, so the block's scan finds
     what the chunks' scans find; a chunk uses it only when its lines are exactly the block's
-    bytes (nothing stripped, no blank line), and none does when an escaped NUL is to be
-    replaced first."""
-    if b"\\u0000" in block:
+    bytes (nothing stripped, no blank line); where some chunk's would not be (an escaped NUL
+    to replace, CRLF line ends, a blank line), none does and the block is not scanned."""
+    if b"\\u0000" in block or b"\r" in block or b"\n\n" in block or block[:1] == b"\n":
+        # an escaped NUL is replaced, CRLF line ends stripped and blank lines dropped before
+        # a chunk is scanned: its lines are not the block's, so each chunk scans itself
         return BlockScan({}, True, False)
     found = _found_in_blob(lines, block)
     return BlockScan(found, not block.isascii() or may_hold_escapes(block), True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 import types
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -35,20 +36,26 @@ def start(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
+_SWAPPING = threading.Lock()
+
+
 @contextmanager
 def _main_left_behind() -> Iterator[None]:
-    """Start processes without the main script: a spawned process runs the parent's main
-    script (not as ``__main__``) before its task when the parent was started from a file,
-    as the ``hydrascope`` console script is, and that script imports the whole command line
-    (``app.cli``: ~0.35 s of CPU a worker, at start-up, for nothing a worker uses: its tasks
-    are functions of the ingest's modules). A main module without a file is not run again
-    (:func:`multiprocessing.spawn.get_preparation_data`)."""
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
+    """Start processes without the main module: a spawned process first runs the parent's
+    main module again (as ``__mp_main__``), from its file or, for ``python -m``, by its name,
+    and the ``hydrascope`` console script imports the whole command line (``app.cli``:
+    ~0.35 s of CPU a worker, at start-up, for nothing a worker uses: its tasks are functions
+    of the ingest's modules). A main module with neither a file nor a spec is not run again
+    (:func:`multiprocessing.spawn.get_preparation_data` reads it while ``submit`` starts a
+    process). One swap at a time: two threads starting pools at once would otherwise put
+    each other's stand-in back."""
+    with _SWAPPING:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
 
 
 def _initialise(parent: int) -> None:

@@ -281,7 +281,7 @@ static Buf *skeleton_stages(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *
 /* The skeleton of an ASCII prefix `s` (n bytes); NULL on error.
  *
  * A skeleton holds `limit` characters, and most prompts are longer than it takes to fill
- * them: the stages first run over the text up to the first whitespace after
+ * them: the stages first run over the text up to the first whitespace at or after
  * FIRST_TRY(limit) characters, and over the whole prefix only when that did not fill the
  * skeleton. Cut at whitespace, the shorter text's skeleton is the start of the whole one's:
  * no URL, email, number or word runs across whitespace, so each stage matches the same
@@ -295,7 +295,7 @@ static Buf *skeleton_stages(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *
 #define FIRST_TRY(limit) ((limit) + (limit) / 4)
 static Buf *skeleton_ascii(const char *s, Py_ssize_t n, Py_ssize_t limit, Buf *a, Buf *b)
 {
-    Py_ssize_t cut = FIRST_TRY(limit);
+    Py_ssize_t cut = limit < n ? FIRST_TRY(limit) : n; /* (no overflow: limit < n) */
     while (cut < n && !IS(s[cut], C_SPACE))
         cut++;
     if (cut < n) {

@@ -105,17 +105,29 @@ def test_compiled_skeletons_of_long_prompts_equal_the_reference(t: str) -> None:
     assert prompts.skeletons([t]) == [prompts.skeleton(t)]
 
 
+ASCII_PIECES = [p for p in PIECES if p.isascii()]  # the compiled path reads ASCII text only
+ascii_text = st.lists(st.sampled_from(ASCII_PIECES), max_size=80).map("".join)
+
+
 @settings(max_examples=800, deadline=None)
-@given(st.integers(100, 175), st.sampled_from(PIECES), st.integers(0, 300), prompt_text)
+@given(
+    st.integers(100, 175),
+    st.sampled_from(" \t\n\x0b\x0c\r\x1c\x1f"),
+    st.sampled_from(ASCII_PIECES),
+    st.integers(0, 300),
+    ascii_text,
+)
 def test_compiled_skeletons_read_past_a_cut_that_would_change_them(
-    words: int, piece: str, gap: int, tail: str
+    words: int, space: str, piece: str, gap: int, tail: str
 ) -> None:
-    # the compiled code first reads only up to the first whitespace after 300 characters,
-    # and the whole prompt when that did not fill the skeleton: a piece opens around that
-    # cut (a quote, a URL, an email, a number) and its match ends after it, or masks so much
-    # that the first part no longer fills a skeleton
-    filler = ("x " if gap % 2 else "x") * (gap // 2)
-    t = "w " * words + piece + filler + piece + tail + " y" * 300
+    # the compiled code first reads only up to the first whitespace at or after 300
+    # characters, and the whole prompt when that did not fill the skeleton: a piece opens
+    # around that cut (a quote, a URL, an email, a number) and its match ends after it, or
+    # masks so much that the first part no longer fills a skeleton; the tail brings URLs
+    # and emails that start only after the cut
+    filler = ("x" + space if gap % 2 else "x") * (gap // 2)
+    t = ("w" + space) * words + piece + filler + piece + tail + " y" * 300
+    assert t[:1000].isascii()
     assert prompts.skeletons([t]) == [prompts.skeleton(t)]
 
 
