@@ -100,9 +100,9 @@ def line_spans(
     Whoever reads a range (a worker process) reads it from the file itself, so the blocks
     neither wait in this process's memory nor cross a pipe. This process only finds the
     newlines: the file is read into one reused buffer and its newlines marked and counted
-    by NumPy (the writer's CPU for the realistic 50k file, 1.4 GB: 0.92 s with a new bytes
-    object a read, ``bytes.count`` and a comparison of each piece that ends a block; ~0.45 s
-    so, most of it the kernel's copy).
+    by NumPy (the writer's CPU for the realistic 50k file, 1.4 GB: 0.85-0.99 s with a new
+    bytes object a read, ``bytes.count`` and a comparison of each piece that ends a block;
+    0.46 s so, half of it the kernel's copy).
     """
     line_no = 1
     pos = start = stream.tell()  # next byte to read; first byte of the current block
