@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import repeat
+from itertools import compress, repeat
+from operator import is_not
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -134,29 +136,28 @@ class RequestReducer:
         missing = np.flatnonzero(at < 0)
         fresh = [listed[i] for i in missing.tolist()]
         parsed = list(map(parse_ip, fresh))
-        valid = [p for p in parsed if p is not None]
-        keys = np.column_stack(
-            [
-                self._h.many("ip", [p[0] for p in valid]),
-                self._h.many("ip_range", [p[1] for p in valid]),
-            ]
-        )
-        rows_of_fresh = np.zeros(len(fresh), dtype=np.int64)
-        row = len(self._ip_table)
-        pairs = iter(keys.tolist())
-        for i, (ip, p) in enumerate(zip(fresh, parsed, strict=True)):
-            if p is None:
-                cache[ip] = 0
-                continue
-            ip_key, range_key = next(pairs)
-            cache[ip] = rows_of_fresh[i] = row
-            row += 1
-            new.append((int(Kind.IP), ip_key, p[0]))
-            if range_key not in self._ranges:  # a range is reported once, not once an address
-                if len(self._ranges) >= _RANGES_REMEMBERED:
-                    self._ranges.clear()
-                self._ranges.add(range_key)
-                new.append((int(Kind.IP_RANGE), range_key, p[1]))
+        ok = np.fromiter(map(is_not, parsed, repeat(None)), dtype=bool, count=len(parsed))
+        valid = cast(list[tuple[str, str]], list(compress(parsed, ok.tolist())))
+        addresses = [p[0] for p in valid]
+        ranges = [p[1] for p in valid]
+        ip_keys = self._h.many("ip", addresses)
+        range_keys = self._h.many("ip_range", ranges)
+        keys = np.column_stack([ip_keys, range_keys])
+        rows_of_fresh = np.zeros(len(fresh), dtype=np.int64)  # an invalid IP: row 0
+        rows_of_fresh[ok] = np.arange(len(self._ip_table), len(self._ip_table) + len(valid))
+        cache.update(zip(fresh, rows_of_fresh.tolist(), strict=True))
+        new.extend(zip(repeat(int(Kind.IP)), ip_keys.tolist(), addresses))
+        # a range is reported once, not once an address (its text is the same for its key)
+        reported = self._ranges
+        unseen = [
+            (k, t)
+            for k, t in dict(zip(range_keys.tolist(), ranges, strict=True)).items()
+            if k not in reported
+        ]
+        if len(reported) + len(unseen) > _RANGES_REMEMBERED:
+            reported.clear()
+        reported.update(k for k, _ in unseen)
+        new.extend((int(Kind.IP_RANGE), k, t) for k, t in unseen)
         if len(keys):
             self._ip_table = np.concatenate([self._ip_table, keys])
         at[missing] = rows_of_fresh

@@ -66,9 +66,14 @@ _SUBMICRO = re.compile(r"[.,]\d{7}")  # a fraction msgspec would round, pydantic
 def decode_requests(lines: list[bytes], skip: set[int]) -> tuple[list[int], list[RequestLine]]:
     """The positions and decoded records of the ``lines`` this path accepts (``skip``: lines
     already refused); every other line is for the orjson + pydantic path."""
+    decode = _DECODER.decode
+    if not skip:  # the usual chunk: every line a request, decoded without a Python loop
+        try:
+            return list(range(len(lines))), list(map(decode, lines))
+        except msgspec.DecodeError:
+            pass  # some line is not (a valid request): line by line (~15% more a line)
     idx: list[int] = []
     records: list[RequestLine] = []
-    decode = _DECODER.decode
     for i, line in enumerate(lines):
         if i in skip:
             continue
