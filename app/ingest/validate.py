@@ -102,23 +102,27 @@ class BlockScan:
 
     found: dict[int, str]  # line index in the block -> the field holding a card number
     check_parsed: bool  # a line may hide one behind a \u escape or in non-ASCII text
-    usable: bool  # False: an escaped NUL is to be replaced first; chunks scan themselves
 
 
-def scan_block(block: bytes, lines: list[bytes]) -> BlockScan:
+def _scanned(lines: list[bytes], blob: bytes) -> BlockScan:
+    """The byte scan of ``blob`` (``lines`` joined by newlines)."""
+    return BlockScan(_found_in_blob(lines, blob), not blob.isascii() or may_hold_escapes(blob))
+
+
+def scan_block(block: bytes, lines: list[bytes]) -> BlockScan | None:
     """Scan ``block`` (``lines`` are its lines) for card numbers once, instead of joining the
     lines of each chunk into a blob again to scan that (a worker's CPU for 300,000 lines of
     the realistic benchmark file, runs in turns: 3.57-3.67 s against 3.59-3.77 s). A card
     number's run of digits and separators never crosses a newline, so the block's scan finds
     what the chunks' scans find; a chunk uses it only when its lines are exactly the block's
     bytes (nothing stripped, no blank line); where some chunk's would not be (an escaped NUL
-    to replace, CRLF line ends, a blank line), none does and the block is not scanned."""
+    to replace, CRLF line ends, a blank line), none does and the block is not scanned
+    (None)."""
     if b"\\u0000" in block or b"\r" in block or b"\n\n" in block or block[:1] == b"\n":
         # an escaped NUL is replaced, CRLF line ends stripped and blank lines dropped before
         # a chunk is scanned: its lines are not the block's, so each chunk scans itself
-        return BlockScan({}, True, False)
-    found = _found_in_blob(lines, block)
-    return BlockScan(found, not block.isascii() or may_hold_escapes(block), True)
+        return None
+    return _scanned(lines, block)
 
 
 def validate_chunk(
@@ -137,16 +141,16 @@ def validate_chunk(
     out.read = len(kept)
     if not kept:
         return out
-    if scan is not None and scan.usable and len(kept) == len(lines) and all(map(is_, kept, lines)):
+    if scan is not None and len(kept) == len(lines) and all(map(is_, kept, lines)):
         found = {i - at: f for i, f in scan.found.items() if at <= i < at + len(kept)}
-        refused = _refuse(kept, found, scan.check_parsed, numbers, out.errors)
+        scan = BlockScan(found, scan.check_parsed)  # this chunk's part of the block's scan
     else:
         blob = b"\n".join(kept)  # one search over the chunk instead of one a line
         if b"\\u0000" in blob:
             kept = [_without_nul(b) for b in kept]
             blob = b"\n".join(kept)
-        check_parsed = not blob.isascii() or may_hold_escapes(blob)
-        refused = _refuse(kept, _found_in_blob(kept, blob), check_parsed, numbers, out.errors)
+        scan = _scanned(kept, blob)
+    refused = _refuse(kept, scan, numbers, out.errors)
 
     fast_idx, fast = decode_requests(kept, refused)
     times, all_valid = request_times(fast)
@@ -236,16 +240,12 @@ def _found_in_blob(lines: list[bytes], blob: bytes) -> dict[int, str]:
 
 
 def _refuse(
-    kept: list[bytes],
-    found: dict[int, str],
-    check_parsed: bool,
-    numbers: list[int],
-    errors: list[RecordError],
+    kept: list[bytes], scan: BlockScan, numbers: list[int], errors: list[RecordError]
 ) -> set[int]:
-    """Refuse the lines with a card number: those the byte scan ``found``, and, where
-    ``check_parsed``, those that hold one behind an escape or in non-ASCII text."""
-    refused = dict(found)
-    if check_parsed:
+    """Refuse the lines with a card number: those the byte ``scan`` found, and, where it says
+    to check parsed text, those that hold one behind an escape or in non-ASCII text."""
+    refused = dict(scan.found)
+    if scan.check_parsed:
         # line by line: an ASCII line without escapes is done at once, and a regex pass over
         # the whole block would cost more than the lines that need it
         for i, line in enumerate(kept):
